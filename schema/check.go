@@ -1,0 +1,134 @@
+package schema
+
+import "fmt"
+
+// check runs the semantic checks that need only the file: every reference resolves,
+// every node is reachable, and nothing is declared in a way that can never take effect.
+func check(w *Workflow, ds *Diagnostics) {
+	names := w.NodeNames()
+	known := make(map[string]bool, len(names))
+	for _, n := range names {
+		known[n] = true
+	}
+	ref := func(id Ident, what string) bool {
+		if id.Name == "" || known[id.Name] {
+			return id.Name != ""
+		}
+		detail := DidYouMean(id.Name, names)
+		if detail == "" {
+			detail = "declare it under nodes, or name one of the declared nodes"
+		}
+		ds.Errorf(id.Pos, detail, "%s names unknown node %q", what, id.Name)
+		return false
+	}
+	ref(w.Start, "start")
+	ref(w.ErrorHandler, "error_handler")
+
+	breakerNames := make([]string, len(w.Breakers))
+	usedBreakers := map[string]bool{}
+	for i, b := range w.Breakers {
+		breakerNames[i] = b.Name
+	}
+	for _, n := range w.Nodes {
+		for _, e := range n.Edges {
+			ref(e.To, fmt.Sprintf("node %q: edge %q", n.Name, e.Action))
+		}
+		ref(n.Fallback, fmt.Sprintf("node %q: fallback", n.Name))
+		if n.Fallback.Name == n.Name {
+			ds.Errorf(n.Fallback.Pos, "name another node that can stand in for this one", "node %q falls back to itself", n.Name)
+		}
+		if b := n.Breaker; b.Name != "" {
+			usedBreakers[b.Name] = true
+			if w.Breaker(b.Name) == nil {
+				detail := DidYouMean(b.Name, breakerNames)
+				if detail == "" {
+					detail = "declare it under breakers: with failure_threshold and open_timeout"
+				}
+				ds.Errorf(b.Pos, detail, "node %q uses breaker %q, which is not declared", n.Name, b.Name)
+			}
+		}
+		checkShadowedEdges(n, ds)
+		if r := n.Retry; r != nil && r.MaxDelay > 0 && r.MaxDelay < r.Delay {
+			ds.Warnf(r.Pos, "raise max_delay or lower delay", "node %q: retry max_delay %s is below delay %s, so every wait is max_delay",
+				n.Name, r.MaxDelay, r.Delay)
+		}
+	}
+	for _, b := range w.Breakers {
+		if !usedBreakers[b.Name] {
+			ds.Warnf(b.Pos, "name it in a node's breaker: key, or remove it", "breaker %q is declared but no node uses it", b.Name)
+		}
+	}
+	for _, s := range w.Scenarios {
+		for _, f := range s.Faults {
+			ref(f.Node, fmt.Sprintf("scenario %q: fault", s.Name))
+		}
+	}
+	scenarioNames := make([]string, len(w.Scenarios))
+	for i, s := range w.Scenarios {
+		scenarioNames[i] = s.Name
+	}
+	for _, t := range w.Tests {
+		if id := t.Scenario; id.Name != "" && w.Scenario(id.Name) == nil {
+			detail := DidYouMean(id.Name, scenarioNames)
+			if detail == "" {
+				detail = "declare it under scenarios, or remove the scenario key"
+			}
+			ds.Errorf(id.Pos, detail, "test %q names unknown scenario %q", t.Name, id.Name)
+		}
+		for _, list := range [][]Ident{t.Expect.Path, t.Expect.Visited, t.Expect.NotVisited} {
+			for _, id := range list {
+				ref(id, fmt.Sprintf("test %q: expect", t.Name))
+			}
+		}
+	}
+	checkReachable(w, known, ds)
+}
+
+// checkShadowedEdges warns about edges listed after an unguarded edge for the same
+// action: the unguarded one always matches first, so they are never taken.
+func checkShadowedEdges(n *Node, ds *Diagnostics) {
+	unguarded := map[string]*Edge{}
+	for _, e := range n.Edges {
+		if first, ok := unguarded[e.Action]; ok {
+			ds.Warnf(e.To.Pos, "put guarded edges first and the unguarded one last",
+				"node %q: this %q edge is never taken; the unguarded edge to %q at line %d always matches first",
+				n.Name, e.Action, first.To.Name, first.To.Pos.Line)
+			continue
+		}
+		if e.When == nil {
+			unguarded[e.Action] = e
+		}
+	}
+}
+
+// checkReachable reports nodes that no path from start (or from the error handler, which
+// any failure can reach) leads to.
+func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
+	if !known[w.Start.Name] {
+		return
+	}
+	seen := map[string]bool{}
+	var stack []string
+	push := func(name string) {
+		if known[name] && !seen[name] {
+			seen[name] = true
+			stack = append(stack, name)
+		}
+	}
+	push(w.Start.Name)
+	push(w.ErrorHandler.Name)
+	for len(stack) > 0 {
+		n := w.Node(stack[len(stack)-1])
+		stack = stack[:len(stack)-1]
+		for _, e := range n.Edges {
+			push(e.To.Name)
+		}
+		push(n.Fallback.Name)
+	}
+	for _, n := range w.Nodes {
+		if !seen[n.Name] {
+			ds.Errorf(n.Pos, fmt.Sprintf("route to it from another node's on: or fallback:, or remove it (start is %q)", w.Start.Name),
+				"node %q is unreachable", n.Name)
+		}
+	}
+}

@@ -1,0 +1,30 @@
+package schema
+
+// Keys lists, for each kind of object in a workflow file, the keys the decoder knows, in
+// the order the documentation presents them. The JSON Schema's $defs use the same object
+// names and properties; a test keeps the two in step so they cannot drift.
+var Keys = map[string][]string{
+	"workflow":  {"version", "name", "description", "start", "params", "error_handler", "max_steps", "breakers", "nodes", "scenarios", "tests"},
+	"breaker":   {"failure_threshold", "open_timeout", "half_open_max_calls", "count"},
+	"node":      {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on"},
+	"retry":     {"attempts", "delay", "backoff", "multiplier", "max_delay", "jitter", "max_duration", "on"},
+	"bulkhead":  {"max_concurrent", "max_wait"},
+	"hooks":     {"before_prep", "after_exec", "on_error"},
+	"hook":      {"when", "assert", "message", "set", "action"},
+	"edge":      {"to", "when"},
+	"scenario":  {"description", "params", "faults"},
+	"fault":     {"rate", "kind", "message", "latency", "latency_rate", "script"},
+	"faultStep": {"calls", "fail", "latency", "message"},
+	"test":      {"name", "scenario", "seed", "params", "expect"},
+	"expect":    {"status", "path", "visited", "not_visited"},
+}
+
+// ErrorKinds are the error kinds a workflow may name in retry.on, breaker count lists and
+// faults. Package engine defines the same kinds as typed constants; a test keeps them equal.
+var ErrorKinds = []string{"network", "timeout", "resource", "data", "circuit_open", "canceled", "internal", "failed"}
+
+// Statuses are the final statuses a run can end with (and a test can expect).
+var Statuses = []string{"success", "degraded", "failed", "canceled"}
+
+// DefaultMaxSteps bounds a run's node visits when the workflow does not say.
+const DefaultMaxSteps = 1000
