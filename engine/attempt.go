@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/kgrun/kgrun/engine/policy"
+	"github.com/kgrun/kgrun/schema"
+)
+
+// breakerCounts sets which error kinds the node's breaker counts as failures.
+func (n *node) breakerCounts(b *schema.Breaker) {
+	n.breakerKinds = defaultKinds
+	if b != nil && len(b.Count) > 0 {
+		n.breakerKinds = kindsOf(b.Count)
+	}
+}
+
+// attempt is one attempt of a node's exec under the breaker, bulkhead, per-attempt
+// timeout and fault injection, in that order from the outside in.
+func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
+	b := n.breaker
+	if r.noBreakers {
+		b = nil
+	}
+	var ticket policy.Ticket
+	if b != nil {
+		t, ok, tr := b.Allow(r.clock.Now())
+		r.breakerChanged(n, v, number, tr)
+		if !ok {
+			name := b.Config().Name
+			r.emit(Event{Kind: EventBreakerRejected, Node: n.name, Visit: v.number, Attempt: number, Breaker: name,
+				ErrKind: CircuitOpen})
+			return nil, WithKind(CircuitOpen, fmt.Errorf("%w: breaker %q rejected the call", ErrCircuitOpen, name))
+		}
+		ticket = t
+	}
+	r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
+	out, err := r.bounded(ctx, n, v, input, number)
+	if b != nil {
+		tr := b.Record(ticket, r.clock.Now(), n.breakerOutcome(err))
+		r.breakerChanged(n, v, number, tr)
+	}
+	if err != nil {
+		r.emit(Event{Kind: EventAttemptFailed, Node: n.name, Visit: v.number, Attempt: number, ErrKind: KindOf(err), Message: err.Error()})
+		if r.logger.IsDebug() {
+			r.logger.Debug("attempt failed", "node", n.name, "attempt", number, "kind", KindOf(err), "error", err)
+		}
+	}
+	return out, err
+}
+
+func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition) {
+	if !tr.Changed {
+		return
+	}
+	name := n.breaker.Config().Name
+	r.emit(Event{Kind: EventBreakerState, Node: n.name, Visit: v.number, Attempt: number, Breaker: name,
+		From: tr.From.String(), State: tr.To.String()})
+	r.logger.Info("breaker state changed", "breaker", name, "from", tr.From.String(), "to", tr.To.String())
+}
+
+// bounded runs the attempt inside the bulkhead and the per-attempt timeout.
+func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
+	if n.bulkhead != nil {
+		if err := n.bulkhead.Acquire(ctx, n.bulkWait, r.clock.After); err != nil {
+			return nil, WithKind(KindOf(err), fmt.Errorf("bulkhead of node %q: %w", n.name, err))
+		}
+		defer n.bulkhead.Release()
+	}
+	if n.timeout <= 0 {
+		a := r.prepareAttempt(v, number)
+		return r.callExec(ctx, n, a, input)
+	}
+	actx, cancel := r.clock.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	var out any
+	var err error
+	if r.virtual {
+		out, err = r.callExec(actx, n, r.prepareAttempt(v, number), input)
+	} else {
+		out, err = r.callExecCut(actx, n, v, input, number)
+	}
+	// Past the deadline the attempt counts as timed out, whatever exec returned: a late
+	// result is discarded rather than racing the timeout.
+	if ctx.Err() == nil && deadlinePassed(actx, r.clock) {
+		return nil, WithKind(Timeout, fmt.Errorf("attempt %d exceeded the %s timeout", number, n.timeout))
+	}
+	return out, err
+}
+
+// callExecCut runs exec in its own goroutine so that the timeout cuts it even when it
+// ignores ctx. The goroutine ends when exec returns; a node that never honours ctx keeps
+// its goroutine until then, but the run moves on at the deadline.
+func (r *run) callExecCut(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
+	a := &Attempt{r: r, n: n, visit: v.number, number: number, rng: newStream()}
+	type result struct {
+		out any
+		err error
+	}
+	done := make(chan result, 1)
+	call := r.calls[n.index] + 1
+	go func() {
+		out, err := r.callExecAt(ctx, n, a, input, call)
+		done <- result{out, err}
+	}()
+	select {
+	case res := <-done:
+		r.calls[n.index] = call
+		return res.out, res.err
+	case <-ctx.Done():
+		r.calls[n.index] = call
+		return nil, context.Cause(ctx)
+	}
+}
+
+func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
+	a := &r.att
+	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG}
+	return a
+}
+
+// callExec counts the call, injects the scenario's faults and calls exec, turning a panic
+// into an internal error of this node.
+func (r *run) callExec(ctx context.Context, n *node, a *Attempt, input any) (any, error) {
+	r.calls[n.index]++
+	return r.callExecAt(ctx, n, a, input, r.calls[n.index])
+}
+
+func (r *run) callExecAt(ctx context.Context, n *node, a *Attempt, input any, call int) (out any, err error) {
+	a.call = call
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, WithKind(Internal, &panicError{value: p})
+			if r.logger.IsDebug() {
+				r.logger.Debug("node panicked", "node", n.name, "panic", p, "stack", string(debug.Stack()))
+			}
+		}
+	}()
+	if f := r.faults[n.index]; f != nil {
+		if err := r.injectAt(ctx, f, n, a, call); err != nil {
+			return nil, err
+		}
+	}
+	return n.impl.Exec(ctx, a, input)
+}

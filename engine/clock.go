@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Clock is the only source of time for a run: every retry delay, breaker timer, timeout,
+// bulkhead wait and injected latency goes through it, so a run on a VirtualClock never
+// sleeps and is reproducible to the nanosecond.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// Sleep waits for d, returning early with the context's error when ctx ends or its
+	// deadline (on this clock) passes first.
+	Sleep(ctx context.Context, d time.Duration) error
+	// WithTimeout returns a context whose deadline is d from now on this clock.
+	WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc)
+	// After returns a channel that receives once d has passed on this clock. Unlike
+	// Sleep it does not make time pass: on a virtual clock it fires when some other
+	// work advances the clock that far.
+	After(d time.Duration) <-chan time.Time
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Sleep waits on a timer or ctx, whichever ends first.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// WithTimeout is context.WithTimeout.
+func (RealClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d)
+}
+
+// After is time.After.
+func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// VirtualClock is a clock that moves only when work sleeps on it: Sleep advances it
+// instead of waiting. Timeouts are deadlines on this clock carried in the context, and a
+// Sleep that would pass one stops exactly at it with context.DeadlineExceeded.
+//
+// A VirtualClock is safe for concurrent use. Runs that share one (several runs at once
+// under --virtual-time) see their sleeps add up on a single timeline; results are
+// race-free, but which run's sleep comes first depends on scheduling, so only
+// single-run or sequential use is byte-for-byte reproducible.
+type VirtualClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []virtualTimer
+}
+
+type virtualTimer struct {
+	at time.Time
+	c  chan time.Time
+}
+
+// Epoch is where virtual clocks start when not told otherwise: a fixed, recognisable
+// moment, so that timestamps in golden files never depend on the day they were made.
+var Epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// NewVirtualClock returns a virtual clock reading start (Epoch when zero).
+func NewVirtualClock(start time.Time) *VirtualClock {
+	if start.IsZero() {
+		start = Epoch
+	}
+	return &VirtualClock{now: start}
+}
+
+// Now returns the clock's current reading.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d and fires the timers that are due.
+func (c *VirtualClock) Advance(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.fireLocked()
+	c.mu.Unlock()
+}
+
+func (c *VirtualClock) fireLocked() {
+	kept := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.at.After(c.now) {
+			t.c <- c.now
+			continue
+		}
+		kept = append(kept, t)
+	}
+	c.timers = kept
+}
+
+type virtualDeadlineKey struct{}
+
+// Sleep advances the clock by d, or only up to the context's virtual deadline when that
+// comes first, in which case it returns context.DeadlineExceeded.
+func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	c.mu.Lock()
+	target := c.now.Add(max(d, 0))
+	var err error
+	if dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && target.After(dl) {
+		target, err = dl, context.DeadlineExceeded
+	}
+	if target.After(c.now) {
+		c.now = target
+		c.fireLocked()
+	}
+	c.mu.Unlock()
+	return err
+}
+
+// WithTimeout returns a context carrying a deadline d from now on this clock (or the
+// earlier deadline it already carries). Sleep honours it; work that does not sleep on
+// the clock is not interrupted, since virtual time does not pass during it.
+func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	dl := c.Now().Add(d)
+	if old, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && old.Before(dl) {
+		dl = old
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	return context.WithValue(ctx, virtualDeadlineKey{}, dl), cancel
+}
+
+// After returns a channel that receives when the clock reaches now+d.
+func (c *VirtualClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at := c.now.Add(d)
+	if !at.After(c.now) {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, virtualTimer{at: at, c: ch})
+	sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
+	return ch
+}
+
+// deadlinePassed reports whether the context's deadline on clock has passed: the real
+// deadline for real clocks, the virtual one for virtual clocks.
+func deadlinePassed(ctx context.Context, clock Clock) bool {
+	if dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok {
+		return !clock.Now().Before(dl)
+	}
+	return ctx.Err() == context.DeadlineExceeded
+}

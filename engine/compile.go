@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/kgrun/kgrun/engine/policy"
+	"github.com/kgrun/kgrun/schema"
+)
+
+// Graph is a compiled workflow. It is immutable after Compile and safe for any number of
+// concurrent runs; its breakers and bulkheads are shared by those runs on purpose.
+type Graph struct {
+	spec         *schema.Workflow
+	nodes        []*node
+	byName       map[string]*node
+	start        *node
+	errorHandler *node
+	breakers     map[string]*policy.Breaker
+	breakerNames []string
+	scenarios    map[string]*scenario
+	params       map[string]any
+	maxSteps     int
+	warnings     schema.Diagnostics
+}
+
+// node is one compiled workflow node.
+type node struct {
+	name     string
+	index    int
+	hash     uint64
+	spec     *schema.Node
+	typ      *NodeType
+	impl     Node
+	params   map[string]any
+	routes   map[string][]*edge
+	emits    map[string]bool
+	retry    *retryPolicy
+	breaker  *policy.Breaker
+	breakerKinds kindSet
+	timeout  time.Duration
+	bulkhead *policy.Bulkhead
+	bulkWait time.Duration
+	fallback *node
+
+	beforePrep, afterExec, onError []*hook
+	goBefore                       BeforePrepHook
+	goAfter                        AfterExecHook
+	goOnError                      ErrorHook
+}
+
+// edge is one compiled edge; guard is nil for an unguarded edge.
+type edge struct {
+	action string
+	to     *node
+	guard  *program
+}
+
+// hook is one compiled YAML hook.
+type hook struct {
+	label   string
+	pos     schema.Pos
+	when    *program
+	assert  *program
+	message string
+	set     []assignment
+	action  string
+}
+
+type assignment struct {
+	key   string
+	value *program
+}
+
+// Spec returns the decoded workflow the graph was compiled from.
+func (g *Graph) Spec() *schema.Workflow { return g.spec }
+
+// Warnings returns the warnings found while loading and compiling.
+func (g *Graph) Warnings() schema.Diagnostics { return g.warnings }
+
+// Breaker returns a snapshot of the named breaker.
+func (g *Graph) Breaker(name string) (policy.Snapshot, bool) {
+	b, ok := g.breakers[name]
+	if !ok {
+		return policy.Snapshot{}, false
+	}
+	return b.Snapshot(), true
+}
+
+// Breakers returns snapshots of every breaker, in declaration order.
+func (g *Graph) Breakers() []policy.Snapshot {
+	out := make([]policy.Snapshot, 0, len(g.breakerNames))
+	for _, n := range g.breakerNames {
+		out = append(out, g.breakers[n].Snapshot())
+	}
+	return out
+}
+
+// LoadFile reads, decodes and compiles a workflow file. The diagnostics hold every
+// problem found, errors and warnings, sorted by position; the Graph is nil when any of
+// them is an error.
+func LoadFile(path string, reg *Registry) (*Graph, schema.Diagnostics) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var ds schema.Diagnostics
+		ds.Errorf(schema.Pos{File: path}, "check the path", "cannot read workflow: %v", err)
+		return nil, ds
+	}
+	return Load(path, data, reg)
+}
+
+// Load decodes and compiles a workflow from memory; file names it in diagnostics.
+func Load(file string, data []byte, reg *Registry) (*Graph, schema.Diagnostics) {
+	w, ds := schema.Decode(file, data)
+	if w == nil {
+		return nil, ds
+	}
+	g, cds := Compile(w, reg)
+	ds = append(ds, cds...).Sort()
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	g.warnings = ds
+	return g, ds
+}
+
+// Compile turns a decoded workflow into a Graph, resolving node types, compiling guards
+// and hooks, attaching policies and checking actions. It returns every diagnostic found;
+// the Graph is nil when there are errors (including errors already in w's decoding,
+// which the caller is expected to have looked at).
+func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
+	var ds schema.Diagnostics
+	g := &Graph{
+		spec:      w,
+		byName:    make(map[string]*node, len(w.Nodes)),
+		breakers:  map[string]*policy.Breaker{},
+		scenarios: map[string]*scenario{},
+		params:    w.Params,
+		maxSteps:  w.MaxSteps,
+	}
+	for _, b := range w.Breakers {
+		g.breakers[b.Name] = policy.NewBreaker(policy.BreakerConfig{
+			Name: b.Name, FailureThreshold: b.FailureThreshold, OpenTimeout: b.OpenTimeout, HalfOpenMaxCalls: b.HalfOpenMaxCalls,
+		})
+		g.breakerNames = append(g.breakerNames, b.Name)
+	}
+	for i, sn := range w.Nodes {
+		n := &node{name: sn.Name, index: i, hash: hashName(sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
+		g.nodes = append(g.nodes, n)
+		g.byName[sn.Name] = n
+	}
+	g.start = g.byName[w.Start.Name]
+	g.errorHandler = g.byName[w.ErrorHandler.Name]
+	for _, n := range g.nodes {
+		g.compileNode(n, w, reg, &ds)
+	}
+	for _, s := range w.Scenarios {
+		g.scenarios[s.Name] = g.compileScenario(s)
+	}
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	return g, ds
+}
+
+func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *schema.Diagnostics) {
+	sn := n.spec
+	typ, ok := reg.Lookup(sn.Type.Name)
+	if !ok {
+		if sn.Type.Name != "" {
+			detail := schema.DidYouMean(sn.Type.Name, reg.Names())
+			if detail == "" {
+				detail = "registered types: " + joinList(reg.Names())
+			}
+			ds.Errorf(sn.Type.Pos, detail, "node %q: unknown node type %q", sn.Name, sn.Type.Name)
+		}
+		return
+	}
+	n.typ = typ
+	impl, err := typ.New(NodeSpec{Name: sn.Name, Params: sn.Params, Pos: sn.Pos})
+	if err != nil {
+		ds.Errorf(sn.Pos, "check the node's params against the type's documentation", "node %q (type %s): %v", sn.Name, typ.Name, err)
+		return
+	}
+	if impl == nil {
+		ds.Errorf(sn.Pos, "", "node %q (type %s): the type built no node", sn.Name, typ.Name)
+		return
+	}
+	n.impl = impl
+	n.goBefore, _ = impl.(BeforePrepHook)
+	n.goAfter, _ = impl.(AfterExecHook)
+	n.goOnError, _ = impl.(ErrorHook)
+
+	n.emits = map[string]bool{}
+	for _, a := range typ.Actions {
+		n.emits[a] = true
+	}
+	for _, a := range FailureActions {
+		n.emits[a] = true
+	}
+	what := fmt.Sprintf("node %q", sn.Name)
+	n.beforePrep = compileHooks(sn.Hooks.BeforePrep, "before_prep", nil, what, ds)
+	n.afterExec = compileHooks(sn.Hooks.AfterExec, "after_exec", typ.Result, what, ds)
+	n.onError = compileHooks(sn.Hooks.OnError, "on_error", nil, what, ds)
+	hookActions := map[string]schema.Ident{}
+	for _, h := range sn.Hooks.OnError {
+		if h.Assert != nil {
+			ds.Errorf(h.Assert.Pos, "use when: to choose which errors the hook handles", "%s: on_error hooks cannot assert", what)
+		}
+		if h.Action.Name != "" {
+			hookActions[h.Action.Name] = h.Action
+			n.emits[h.Action.Name] = true
+		}
+	}
+
+	env := checkEnv(typ.Result)
+	for _, e := range sn.Edges {
+		to := g.byName[e.To.Name]
+		if to == nil {
+			continue // reported by schema
+		}
+		if !n.emits[e.Action] {
+			emits := append(slices.Clone(typ.Actions), FailureActions...)
+			detail := schema.DidYouMean(e.Action, emits)
+			if detail == "" {
+				detail = fmt.Sprintf("type %s emits: %s", typ.Name, joinList(emits))
+			}
+			ds.Errorf(e.ActionPos, detail, "%s: type %s never emits action %q", what, typ.Name, e.Action)
+			continue
+		}
+		ce := &edge{action: e.Action, to: to}
+		if e.When != nil {
+			ce.guard = compileExpr(e.When, env, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
+		}
+		n.routes[e.Action] = append(n.routes[e.Action], ce)
+	}
+	for a, id := range hookActions {
+		if len(n.routes[a]) == 0 {
+			ds.Errorf(id.Pos, fmt.Sprintf("add %q under the node's on: to say where it leads", a),
+				"%s: on_error action %q is not routed", what, a)
+		}
+	}
+	if len(sn.Edges) > 0 {
+		for _, a := range typ.Actions {
+			if len(n.routes[a]) == 0 {
+				ds.Warnf(sn.Pos, fmt.Sprintf("route it under on:, or accept that the run ends after %s emits it", sn.Name),
+					"%s: action %q of type %s is not routed", what, a, typ.Name)
+			}
+		}
+	}
+	if f := sn.Fallback.Name; f != "" {
+		n.fallback = g.byName[f]
+	}
+	if sn.Retry != nil {
+		n.retry = newRetryPolicy(sn.Retry)
+	}
+	if b := sn.Breaker.Name; b != "" {
+		n.breaker = g.breakers[b]
+		if n.breaker != nil {
+			n.breakerCounts(w.Breaker(b))
+		}
+	}
+	n.timeout = sn.Timeout
+	if bh := sn.Bulkhead; bh != nil {
+		n.bulkhead = policy.NewBulkhead(bh.MaxConcurrent)
+		n.bulkWait = bh.MaxWait
+	}
+}
+
+func compileHooks(hs []*schema.Hook, phase string, result any, what string, ds *schema.Diagnostics) []*hook {
+	env := checkEnv(result)
+	var out []*hook
+	for i, h := range hs {
+		label := fmt.Sprintf("%s[%d]", phase, i)
+		w := fmt.Sprintf("%s: %s", what, label)
+		ch := &hook{label: label, pos: h.Pos, message: h.Message, action: h.Action.Name}
+		ch.when = compileExpr(h.When, env, true, w+".when", ds)
+		ch.assert = compileExpr(h.Assert, env, true, w+".assert", ds)
+		for _, a := range h.Set {
+			if p := compileExpr(a.Value, env, false, fmt.Sprintf("%s.set.%s", w, a.Key), ds); p != nil {
+				ch.set = append(ch.set, assignment{key: a.Key, value: p})
+			}
+		}
+		out = append(out, ch)
+	}
+	return out
+}
+
+func joinList(names []string) string {
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}

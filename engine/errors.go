@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kgrun/kgrun/engine/policy"
+)
+
+// Kind classifies an error so that policies can decide what to retry and what a breaker
+// counts. Node types attach kinds with WithKind or Errorf.
+type Kind string
+
+// The error kinds. Their names are the ones workflow files use.
+const (
+	// Network: a connection failed or was reset; usually worth retrying.
+	Network Kind = "network"
+	// Timeout: an attempt ran past its per-attempt timeout.
+	Timeout Kind = "timeout"
+	// Resource: a limit was hit (memory, disk, connections, a full bulkhead).
+	Resource Kind = "resource"
+	// Data: the input is wrong; retrying cannot help, and breakers do not count it.
+	Data Kind = "data"
+	// CircuitOpen: a breaker refused the call; never retried, never counted as a failure.
+	CircuitOpen Kind = "circuit_open"
+	// Canceled: the run was canceled; not retried, not counted.
+	Canceled Kind = "canceled"
+	// Internal: a node panicked or broke its contract.
+	Internal Kind = "internal"
+	// Failed: any other failure, and the kind of errors that carry none.
+	Failed Kind = "failed"
+)
+
+// Kinds lists every kind, in the order documentation presents them.
+var Kinds = []Kind{Network, Timeout, Resource, Data, CircuitOpen, Canceled, Internal, Failed}
+
+// kindError attaches a Kind to an error.
+type kindError struct {
+	kind Kind
+	err  error
+}
+
+func (e *kindError) Error() string { return e.err.Error() }
+func (e *kindError) Unwrap() error { return e.err }
+
+// WithKind returns err classified as kind. A nil err stays nil.
+func WithKind(kind Kind, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &kindError{kind: kind, err: err}
+}
+
+// Errorf formats an error of the given kind, like fmt.Errorf (so %w wraps).
+func Errorf(kind Kind, format string, args ...any) error {
+	return &kindError{kind: kind, err: fmt.Errorf(format, args...)}
+}
+
+// KindOf returns the kind of err: the innermost kind attached with WithKind wins over
+// outer wrapping only when no outer one was attached; context errors map to timeout and
+// canceled; an unclassified error is Failed.
+func KindOf(err error) Kind {
+	if err == nil {
+		return ""
+	}
+	var ke *kindError
+	if errors.As(err, &ke) {
+		return ke.kind
+	}
+	var ne *NodeError
+	if errors.As(err, &ne) {
+		return ne.Kind
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return Timeout
+	case errors.Is(err, context.Canceled):
+		return Canceled
+	case errors.Is(err, policy.ErrBulkheadFull):
+		return Resource
+	}
+	return Failed
+}
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrCircuitOpen is wrapped by every rejection from an open or saturated breaker.
+	ErrCircuitOpen = errors.New("circuit breaker is open")
+	// ErrMaxSteps is wrapped when a run exceeds its max_steps.
+	ErrMaxSteps = errors.New("max_steps exceeded")
+	// ErrUnrouted is wrapped when a failure reaches no hook, edge, fallback or handler.
+	ErrUnrouted = errors.New("failure not handled")
+)
+
+// NodeError is the final failure of one node visit, as routing sees it.
+type NodeError struct {
+	Node string
+	Kind Kind
+	// Phase is where it happened: before_prep, prep, exec, after_exec, post or route.
+	Phase string
+	// Attempts is the number of exec attempts made (0 when exec was not reached).
+	Attempts int
+	Err      error
+
+	exhausted bool
+}
+
+func (e *NodeError) Error() string {
+	if e.Attempts > 1 {
+		return fmt.Sprintf("node %q: %s (%s, after %d attempts): %v", e.Node, e.Phase, e.Kind, e.Attempts, e.Err)
+	}
+	return fmt.Sprintf("node %q: %s (%s): %v", e.Node, e.Phase, e.Kind, e.Err)
+}
+
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// panicError is what a recovered panic inside a node becomes.
+type panicError struct {
+	value any
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }

@@ -1,0 +1,133 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/kgrun/kgrun/schema"
+)
+
+// ErrorInfo is what guards and hooks see as "error": the failure being routed, or the
+// zero value (kind "") when there is none, so "error.kind == 'network'" never fails on nil.
+type ErrorInfo struct {
+	Kind     string `expr:"kind" json:"kind"`
+	Message  string `expr:"message" json:"message"`
+	Node     string `expr:"node" json:"node"`
+	Action   string `expr:"action" json:"action"`
+	Attempts int    `expr:"attempts" json:"attempts"`
+}
+
+// envNames are the names every guard and hook may use.
+var envNames = []string{"result", "shared", "params", "error", "node", "attempt"}
+
+// program is a compiled expression with the source position it came from.
+type program struct {
+	src  string
+	expr *schema.Expr
+	prog *vm.Program
+}
+
+// checkEnv builds the typed environment expressions are checked against. When the node
+// type declares its result, "result" is checked against that type; otherwise it is any.
+func checkEnv(result any) any {
+	if result == nil {
+		return types.Map{
+			"result":  types.Any,
+			"shared":  types.TypeOf(map[string]any{}),
+			"params":  types.TypeOf(map[string]any{}),
+			"error":   types.TypeOf(&ErrorInfo{}),
+			"node":    types.String,
+			"attempt": types.Int,
+		}
+	}
+	return map[string]any{
+		"result":  result,
+		"shared":  map[string]any{},
+		"params":  map[string]any{},
+		"error":   &ErrorInfo{},
+		"node":    "",
+		"attempt": 0,
+	}
+}
+
+// compileExpr compiles e against env, reporting problems at their position inside the
+// YAML scalar. asBool requires a boolean result (guards, when, assert).
+func compileExpr(e *schema.Expr, env any, asBool bool, what string, ds *schema.Diagnostics) *program {
+	if e == nil {
+		return nil
+	}
+	opts := []expr.Option{expr.Env(env)}
+	if asBool {
+		opts = append(opts, expr.AsBool())
+	}
+	p, err := expr.Compile(e.Source, opts...)
+	if err != nil {
+		pos, msg := exprErrorAt(e, err)
+		detail := ""
+		if name := unknownName(msg); name != "" {
+			detail = schema.DidYouMean(name, envNames)
+			if detail == "" {
+				detail = "expressions can use " + strings.Join(envNames, ", ")
+			}
+		} else if asBool && strings.HasPrefix(msg, "expected bool") {
+			detail = "a " + what + " must be true or false; compare the value, e.g. result.count > 0"
+		}
+		ds.Errorf(pos, detail, "%s: %s", what, msg)
+		return nil
+	}
+	return &program{src: e.Source, expr: e, prog: p}
+}
+
+// exprErrorAt splits an expr error into the file position it points at and its message
+// without expr's own "(line:col)" and snippet.
+func exprErrorAt(e *schema.Expr, err error) (schema.Pos, string) {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return e.At(fe.Line, fe.Column), fe.Message
+	}
+	return e.Pos, err.Error()
+}
+
+func unknownName(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "unknown name "); ok {
+		return strings.TrimSpace(rest)
+	}
+	return ""
+}
+
+// GuardError is a guard or hook expression that failed at run time, with its position.
+type GuardError struct {
+	Pos     schema.Pos
+	Source  string
+	Message string
+}
+
+func (g *GuardError) Error() string {
+	return fmt.Sprintf("%s: expression %q failed: %s", g.Pos, g.Source, g.Message)
+}
+
+// eval runs p on the run's VM and environment.
+func (p *program) eval(m *vm.VM, env map[string]any) (any, error) {
+	out, err := m.Run(p.prog, env)
+	if err != nil {
+		pos, msg := exprErrorAt(p.expr, err)
+		return nil, WithKind(Internal, &GuardError{Pos: pos, Source: p.src, Message: msg})
+	}
+	return out, nil
+}
+
+// test evaluates a boolean expression.
+func (p *program) test(m *vm.VM, env map[string]any) (bool, error) {
+	out, err := p.eval(m, env)
+	if err != nil {
+		return false, err
+	}
+	b, _ := out.(bool)
+	return b, nil
+}

@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/avast/retry-go/v4"
+
+	"github.com/kgrun/kgrun/engine/policy"
+	"github.com/kgrun/kgrun/schema"
+)
+
+// kindSet is a set of error kinds, one bit each.
+type kindSet uint16
+
+func (s kindSet) has(k Kind) bool {
+	for i, kk := range Kinds {
+		if kk == k {
+			return s&(1<<i) != 0
+		}
+	}
+	return false
+}
+
+func kindsOf(ids []schema.Ident) kindSet {
+	var s kindSet
+	for _, id := range ids {
+		for i, k := range Kinds {
+			if string(k) == id.Name {
+				s |= 1 << i
+			}
+		}
+	}
+	return s
+}
+
+// defaultKinds is what retries retry and breakers count unless a workflow says otherwise:
+// every kind except data (retrying bad input cannot help), canceled (the caller gave up)
+// and circuit_open (a rejection is not a failure, and retrying it would hammer the breaker).
+var defaultKinds = func() kindSet {
+	var s kindSet
+	for i, k := range Kinds {
+		if k != Data && k != Canceled && k != CircuitOpen {
+			s |= 1 << i
+		}
+	}
+	return s
+}()
+
+// retryPolicy is a node's compiled retry settings.
+type retryPolicy struct {
+	attempts    int
+	delay       time.Duration
+	multiplier  float64
+	maxDelay    time.Duration
+	jitter      bool
+	maxDuration time.Duration
+	on          kindSet
+}
+
+func newRetryPolicy(r *schema.Retry) *retryPolicy {
+	p := &retryPolicy{
+		attempts: r.Attempts, delay: r.Delay, multiplier: r.Multiplier, maxDelay: r.MaxDelay,
+		jitter: r.Jitter == "full", maxDuration: r.MaxDuration, on: kindsOf(r.On),
+	}
+	if p.multiplier < 1 {
+		p.multiplier = 1
+	}
+	if len(r.On) == 0 {
+		p.on = defaultKinds
+	}
+	return p
+}
+
+// backoff is the wait after the n-th failed attempt (n ≥ 1), before jitter:
+// min(delay × multiplier^(n−1), max_delay), computed in floating point and clamped so
+// that high attempt numbers cannot overflow.
+func (p *retryPolicy) backoff(n int) time.Duration {
+	d := float64(p.delay) * math.Pow(p.multiplier, float64(n-1))
+	if p.maxDelay > 0 && d > float64(p.maxDelay) {
+		return p.maxDelay
+	}
+	if d >= math.MaxInt64 || math.IsInf(d, 1) {
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(d)
+}
+
+// wait is backoff with full jitter applied after the cap: uniform in [0, backoff].
+func (p *retryPolicy) wait(n int, r *rand.Rand) time.Duration {
+	d := p.backoff(n)
+	if p.jitter && d > 0 {
+		if d == math.MaxInt64 {
+			return time.Duration(r.Int64N(int64(d)))
+		}
+		return time.Duration(r.Int64N(int64(d) + 1))
+	}
+	return d
+}
+
+// fired is a closed channel: a timer that has already gone off.
+var fired = func() chan time.Time {
+	c := make(chan time.Time)
+	close(c)
+	return c
+}()
+
+// clockTimer lets retry-go wait on the run's clock: After sleeps on the clock (which on a
+// virtual clock only moves it) and returns a channel that has fired. When ctx ends first
+// it returns a channel that never fires, so retry-go sees ctx.Done instead.
+type clockTimer struct {
+	ctx   context.Context
+	clock Clock
+}
+
+func (t clockTimer) After(d time.Duration) <-chan time.Time {
+	if t.clock.Sleep(t.ctx, d) != nil {
+		return nil
+	}
+	return fired
+}
+
+// execOutcome is how a visit's exec ended.
+type execOutcome struct {
+	out       any
+	attempts  int
+	err       error
+	exhausted bool // every allowed attempt failed with a retryable error, or max_duration ran out
+}
+
+// execute runs exec under the node's retry policy and everything inside it.
+func (r *run) execute(ctx context.Context, n *node, v *Visit, input any) execOutcome {
+	p := n.retry
+	if p == nil || p.attempts == 1 {
+		out, err := r.attempt(ctx, n, v, input, 1)
+		return execOutcome{out: out, attempts: 1, err: err}
+	}
+	var (
+		attempts int
+		lastErr  error
+		next     time.Duration
+		stopped  bool
+		start    = r.clock.Now()
+	)
+	out, err := retry.DoWithData(
+		func() (any, error) {
+			attempts++
+			out, err := r.attempt(ctx, n, v, input, attempts)
+			if err != nil {
+				lastErr = err
+				if !p.on.has(KindOf(err)) {
+					return nil, retry.Unrecoverable(err)
+				}
+			}
+			return out, err
+		},
+		retry.Attempts(uint(p.attempts)),
+		retry.Context(ctx),
+		retry.LastErrorOnly(true),
+		retry.WithTimer(clockTimer{ctx: ctx, clock: r.clock}),
+		retry.RetryIf(func(err error) bool {
+			if !retry.IsRecoverable(err) {
+				return false
+			}
+			if attempts >= p.attempts {
+				return true // retry-go stops here by itself; the attempts are exhausted
+			}
+			next = p.wait(attempts, r.jitter.at(r.seed, n.hash, v.number, attempts, streamJitter))
+			if p.maxDuration > 0 && r.clock.Now().Sub(start)+next > p.maxDuration {
+				stopped = true
+				return false
+			}
+			r.emit(Event{Kind: EventRetryScheduled, Node: n.name, Visit: v.number, Attempt: attempts + 1,
+				Delay: Duration(next), ErrKind: KindOf(err)})
+			return true
+		}),
+		retry.DelayType(func(uint, error, *retry.Config) time.Duration { return next }),
+	)
+	if err == nil {
+		return execOutcome{out: out, attempts: attempts}
+	}
+	if lastErr != nil && ctx.Err() != nil && !errors.Is(lastErr, context.Canceled) {
+		// Canceled while waiting: report the cancellation, keeping the real last error.
+		err = WithKind(Canceled, fmt.Errorf("%w (last attempt: %v)", context.Cause(ctx), lastErr))
+	} else if lastErr != nil {
+		err = lastErr
+	}
+	exhausted := p.on.has(KindOf(err)) && (attempts >= p.attempts || stopped)
+	if stopped {
+		err = fmt.Errorf("%w (retry window max_duration %s would be exceeded)", err, p.maxDuration)
+	}
+	return execOutcome{attempts: attempts, err: err, exhausted: exhausted}
+}
+
+// breakerOutcome classifies an attempt's result for the node's breaker.
+func (n *node) breakerOutcome(err error) policy.Outcome {
+	switch {
+	case err == nil:
+		return policy.Success
+	case n.breakerKinds.has(KindOf(err)):
+		return policy.Failure
+	}
+	return policy.Ignored
+}

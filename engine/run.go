@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/hashicorp/go-hclog"
+)
+
+// RunOptions configure one run. The zero value runs on the real clock with seed 0, the
+// workflow's own params, no scenario, no trace and no logging.
+type RunOptions struct {
+	// Scenario names one of the workflow's scenarios ("" for none).
+	Scenario string
+	// Seed fixes every random draw of the run.
+	Seed int64
+	// Params override the workflow's and the scenario's params.
+	Params map[string]any
+	// Shared is the initial shared store; it is copied, not modified.
+	Shared map[string]any
+	// Clock is the run's clock; nil means the real clock.
+	Clock Clock
+	// Tracer receives the run's events; nil turns tracing off at no cost.
+	Tracer Tracer
+	// Logger receives log lines; nil discards them.
+	Logger hclog.Logger
+	// DisableBreakers runs as if no node had a breaker.
+	DisableBreakers bool
+	// MaxSteps overrides the workflow's max_steps when positive.
+	MaxSteps int
+}
+
+// run is the per-run state: everything that changes while a graph runs.
+type run struct {
+	g            *Graph
+	clock        Clock
+	virtual      bool
+	tracer       Tracer
+	logger       hclog.Logger
+	seed         int64
+	scenarioName string
+	noBreakers   bool
+	maxSteps     int
+
+	shared map[string]any
+	params map[string]any
+	visits []int
+	calls  []int
+	faults []*activeFault
+
+	env      map[string]any
+	vm       vm.VM
+	visit    Visit
+	att      Attempt
+	execRNG  *stream
+	visitRNG *stream
+	jitter   *stream
+
+	start    time.Time
+	seq      int
+	handled  bool
+	failed   bool
+	degraded bool
+	res      *Result
+}
+
+// Run executes the graph once. The returned error reports bad options (an unknown
+// scenario); everything that happens during the run is in the Result, whose Status says
+// how it ended.
+func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
+	r, err := g.newRun(opts)
+	if err != nil {
+		return nil, err
+	}
+	r.loop(ctx)
+	return r.res, nil
+}
+
+func (g *Graph) newRun(opts RunOptions) (*run, error) {
+	r := &run{
+		g: g, clock: opts.Clock, tracer: opts.Tracer, logger: opts.Logger, seed: opts.Seed,
+		scenarioName: opts.Scenario, noBreakers: opts.DisableBreakers, maxSteps: g.maxSteps,
+		visits: make([]int, len(g.nodes)), calls: make([]int, len(g.nodes)), faults: make([]*activeFault, len(g.nodes)),
+		execRNG: newStream(), visitRNG: newStream(), jitter: newStream(),
+	}
+	if r.clock == nil {
+		r.clock = RealClock{}
+	}
+	_, r.virtual = r.clock.(*VirtualClock)
+	if r.logger == nil {
+		r.logger = hclog.NewNullLogger()
+	}
+	if opts.MaxSteps > 0 {
+		r.maxSteps = opts.MaxSteps
+	}
+	r.params = maps.Clone(g.params)
+	if r.params == nil {
+		r.params = map[string]any{}
+	}
+	if opts.Scenario != "" {
+		sc, ok := g.scenarios[opts.Scenario]
+		if !ok {
+			return nil, fmt.Errorf("unknown scenario %q; the workflow declares: %s", opts.Scenario, joinList(g.Scenarios()))
+		}
+		maps.Copy(r.params, sc.params)
+		for idx, f := range sc.faults {
+			rate := f.rate
+			if f.rateMax > f.rate {
+				u := r.jitter.at(r.seed, g.nodes[idx].hash, 0, 0, streamRunFault).Float64()
+				rate = f.rate + u*(f.rateMax-f.rate)
+			}
+			r.faults[idx] = &activeFault{fault: f, rate: rate}
+		}
+	}
+	maps.Copy(r.params, opts.Params)
+	r.shared = maps.Clone(opts.Shared)
+	if r.shared == nil {
+		r.shared = map[string]any{}
+	}
+	r.env = map[string]any{"shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0}
+	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
+	r.visit.r = r
+	return r, nil
+}
+
+func (r *run) emit(e Event) {
+	if r.tracer == nil {
+		return
+	}
+	r.seq++
+	e.Seq = r.seq
+	e.At = Duration(r.clock.Now().Sub(r.start))
+	r.tracer.Event(e)
+}
+
+func (r *run) degrade(node, reason string) {
+	r.degraded = true
+	r.res.Degradations = append(r.res.Degradations, node+": "+reason)
+}
+
+func (r *run) fail(node, reason string) {
+	r.failed = true
+	r.res.Degradations = append(r.res.Degradations, node+": "+reason)
+}
+
+// loop visits nodes until one ends the run.
+func (r *run) loop(ctx context.Context) {
+	r.start = r.clock.Now()
+	r.emit(Event{Kind: EventRunStart, Node: r.g.start.name, Message: r.scenarioName})
+	cur := r.g.start
+	var failure *NodeError
+	for steps := 0; cur != nil; steps++ {
+		if err := ctx.Err(); err != nil {
+			r.finish(StatusCanceled, WithKind(Canceled, fmt.Errorf("run canceled before node %q: %w", cur.name, context.Cause(ctx))))
+			return
+		}
+		if steps >= r.maxSteps {
+			err := &NodeError{Node: cur.name, Kind: Internal, Phase: "route",
+				Err: fmt.Errorf("%w: %d visits without reaching an end; raise max_steps or check the cycle through %q", ErrMaxSteps, r.maxSteps, cur.name)}
+			r.res.Failures = append(r.res.Failures, err)
+			r.finish(StatusFailed, err)
+			return
+		}
+		cur, failure = r.step(ctx, cur, failure)
+	}
+	switch {
+	case r.res.Err != nil || r.failed:
+		r.finish(StatusFailed, r.res.Err)
+	case r.degraded || r.handled:
+		r.finish(StatusDegraded, nil)
+	default:
+		r.finish(StatusSuccess, nil)
+	}
+}
+
+func (r *run) finish(s Status, err error) {
+	r.res.Status = s
+	if err != nil {
+		r.res.Err = err
+	}
+	r.res.Calls = make(map[string]int, len(r.g.nodes))
+	for i, n := range r.g.nodes {
+		if r.calls[i] > 0 {
+			r.res.Calls[n.name] = r.calls[i]
+		}
+	}
+	r.res.Breakers = r.g.Breakers()
+	r.res.Elapsed = Duration(r.clock.Now().Sub(r.start))
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	r.emit(Event{Kind: EventRunEnd, Status: s, Message: msg})
+}
+
+// step visits n and returns the next node (nil to end) and the failure that leads there.
+func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *NodeError) {
+	r.visits[n.index]++
+	v := &r.visit
+	v.n, v.number, v.failure = n, r.visits[n.index], arrivedBy
+	st := Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
+	r.emit(Event{Kind: EventNodeStart, Node: n.name, Visit: v.number})
+
+	action, out, attempts, nerr := r.visitNode(ctx, n, v)
+	st.Attempts = attempts
+	var next *node
+	if nerr == nil {
+		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
+		var e *edge
+		var rerr error
+		e, rerr = r.choose(n, action, out, nil, attempts)
+		switch {
+		case rerr != nil:
+			nerr = &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr}
+		case e == nil:
+			st.Action, st.Route = action, "end"
+			r.res.Path = append(r.res.Path, st)
+			return nil, nil
+		default:
+			st.Action, st.To, st.Route = action, e.to.name, "edge"
+			if e.guard != nil {
+				st.Guard = e.guard.src
+			}
+			next = e.to
+		}
+	}
+	if nerr != nil {
+		r.res.Failures = append(r.res.Failures, nerr)
+		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: nerr.Err.Error()}
+		fa := failureAction(nerr)
+		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: nerr.Err.Error()})
+		var route, guard string
+		next, fa, route, guard = r.routeFailure(n, v, out, nerr, fa)
+		st.Action, st.Route, st.Guard = fa, route, guard
+		if next == nil {
+			r.res.Path = append(r.res.Path, st)
+			r.res.Err = nerr
+			if !errors.Is(nerr, ErrUnrouted) {
+				nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
+			}
+			return nil, nil
+		}
+		st.To = next.name
+		r.handled = true
+	}
+	r.res.Path = append(r.res.Path, st)
+	r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: next.name, Guard: st.Guard})
+	return next, nerr
+}
+
+// failureAction names a failed visit's action: circuit_open when a breaker refused,
+// retry_exhausted when every allowed attempt failed with a retryable error, timeout for a
+// timed-out attempt, error otherwise.
+func failureAction(e *NodeError) string {
+	switch {
+	case e.Kind == CircuitOpen:
+		return "circuit_open"
+	case e.Phase == "exec" && e.exhausted:
+		return "retry_exhausted"
+	case e.Kind == Timeout:
+		return "timeout"
+	}
+	return "error"
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// EventKind says what a trace event records.
+type EventKind uint8
+
+// The trace event kinds.
+const (
+	EventRunStart EventKind = iota + 1
+	EventRunEnd
+	EventNodeStart
+	EventNodeEnd
+	EventAttempt
+	EventAttemptFailed
+	EventRetryScheduled
+	EventBreakerState
+	EventBreakerRejected
+	EventFaultInjected
+	EventHook
+	EventFallback
+	EventTransition
+)
+
+var eventNames = [...]string{
+	EventRunStart: "run_start", EventRunEnd: "run_end", EventNodeStart: "node_start", EventNodeEnd: "node_end",
+	EventAttempt: "attempt", EventAttemptFailed: "attempt_failed", EventRetryScheduled: "retry_scheduled",
+	EventBreakerState: "breaker_state", EventBreakerRejected: "breaker_rejected", EventFaultInjected: "fault_injected",
+	EventHook: "hook", EventFallback: "fallback", EventTransition: "transition",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return "unknown"
+}
+
+// MarshalText writes the kind's name.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// Duration marshals as a Go duration string ("1.5s"), which people can read in a trace.
+type Duration time.Duration
+
+// MarshalText writes the duration as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Event is one entry of a run's trace. Fields that do not apply to a kind are empty.
+type Event struct {
+	Seq int       `json:"seq"`
+	At  Duration  `json:"at"`
+	Kind EventKind `json:"event"`
+	Node string    `json:"node,omitempty"`
+	// Visit counts the node's visits in this run, from 1.
+	Visit   int `json:"visit,omitempty"`
+	Attempt int `json:"attempt,omitempty"`
+	// Action is the action a node emitted (node_end, transition) or a hook chose.
+	Action string `json:"action,omitempty"`
+	// To is the next node (transition, fallback).
+	To string `json:"to,omitempty"`
+	// Guard is the source of the guard that chose a transition.
+	Guard string `json:"guard,omitempty"`
+	// ErrKind and Message describe a failure.
+	ErrKind Kind   `json:"error_kind,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Delay is the wait before a retry, or the latency a fault injected.
+	Delay Duration `json:"delay,omitempty"`
+	// Breaker, From and State describe a breaker event.
+	Breaker string `json:"breaker,omitempty"`
+	From    string `json:"from,omitempty"`
+	State   string `json:"state,omitempty"`
+	// Hook names the hook that fired ("before_prep[0]", "on_error[1]", "go:on_error").
+	Hook string `json:"hook,omitempty"`
+	// Status is the run's final status (run_end).
+	Status Status `json:"status,omitempty"`
+}
+
+// Tracer receives a run's events in order. Runs call it from their own goroutine; a
+// Tracer shared by concurrent runs must be safe for concurrent use.
+type Tracer interface {
+	Event(e Event)
+}
+
+// Recorder is a Tracer that keeps events in memory, for tests and reports. It keeps at
+// most Limit events when Limit > 0 (the first ones) and counts the rest as Dropped. It is
+// safe for concurrent use.
+type Recorder struct {
+	Limit int
+
+	mu      sync.Mutex
+	events  []Event
+	dropped int
+}
+
+// Event records e.
+func (r *Recorder) Event(e Event) {
+	r.mu.Lock()
+	if r.Limit > 0 && len(r.events) >= r.Limit {
+		r.dropped++
+	} else {
+		r.events = append(r.events, e)
+	}
+	r.mu.Unlock()
+}
+
+// Events returns a copy of the recorded events.
+func (r *Recorder) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// Dropped returns how many events were not kept because of Limit.
+func (r *Recorder) Dropped() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dropped
+}
+
+// JSONLines is a Tracer that streams each event as one JSON object per line, so a trace
+// of any length costs constant memory. It is safe for concurrent use; the first write
+// error stops output and is kept for Err.
+type JSONLines struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+	err error
+}
+
+// NewJSONLines returns a tracer writing to w.
+func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{enc: json.NewEncoder(w)} }
+
+// Event writes e as one line.
+func (j *JSONLines) Event(e Event) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err == nil {
+		j.err = j.enc.Encode(e)
+	}
+}
+
+// Err returns the first write error, if any.
+func (j *JSONLines) Err() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.err
+}
+
+// Tee sends every event to each of the tracers in turn.
+type Tee []Tracer
+
+// Event forwards e.
+func (t Tee) Event(e Event) {
+	for _, tr := range t {
+		tr.Event(e)
+	}
+}
