@@ -28,22 +28,22 @@ type Graph struct {
 
 // node is one compiled workflow node.
 type node struct {
-	name     string
-	index    int
-	hash     uint64
-	spec     *schema.Node
-	typ      *NodeType
-	impl     Node
-	params   map[string]any
-	routes   map[string][]*edge
-	emits    map[string]bool
-	retry    *retryPolicy
-	breaker  *policy.Breaker
+	name         string
+	index        int
+	hash         uint64
+	spec         *schema.Node
+	typ          *NodeType
+	impl         Node
+	params       map[string]any
+	routes       map[string][]*edge
+	emits        map[string]bool
+	retry        *retryPolicy
+	breaker      *policy.Breaker
 	breakerKinds kindSet
-	timeout  time.Duration
-	bulkhead *policy.Bulkhead
-	bulkWait time.Duration
-	fallback *node
+	timeout      time.Duration
+	bulkhead     *policy.Bulkhead
+	bulkWait     time.Duration
+	fallback     *node
 
 	beforePrep, afterExec, onError []*hook
 	goBefore                       BeforePrepHook

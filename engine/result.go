@@ -21,12 +21,12 @@ const (
 
 // Step is one node visit in a run's path.
 type Step struct {
-	Node     string   `json:"node"`
-	Visit    int      `json:"visit"`
-	Attempts int      `json:"attempts,omitempty"`
-	Action   string   `json:"action,omitempty"`
-	To       string   `json:"to,omitempty"`
-	Guard    string   `json:"guard,omitempty"`
+	Node     string `json:"node"`
+	Visit    int    `json:"visit"`
+	Attempts int    `json:"attempts,omitempty"`
+	Action   string `json:"action,omitempty"`
+	To       string `json:"to,omitempty"`
+	Guard    string `json:"guard,omitempty"`
 	// Route says how the next node was chosen: edge, hook, fallback, error_handler, end.
 	Route   string    `json:"route"`
 	Failure *StepFail `json:"failure,omitempty"`

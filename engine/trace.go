@@ -54,8 +54,8 @@ func (d Duration) String() string { return time.Duration(d).String() }
 
 // Event is one entry of a run's trace. Fields that do not apply to a kind are empty.
 type Event struct {
-	Seq int       `json:"seq"`
-	At  Duration  `json:"at"`
+	Seq  int       `json:"seq"`
+	At   Duration  `json:"at"`
 	Kind EventKind `json:"event"`
 	Node string    `json:"node,omitempty"`
 	// Visit counts the node's visits in this run, from 1.

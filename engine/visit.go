@@ -53,7 +53,9 @@ func (v *Visit) Scenario() string { return v.r.scenarioName }
 
 // Rand returns a random stream derived from (seed, node, visit): the same on every run
 // with the same seed, whatever other nodes do.
-func (v *Visit) Rand() *rand.Rand { return v.r.visitRNG.at(v.r.seed, v.n.hash, v.number, 0, streamVisit) }
+func (v *Visit) Rand() *rand.Rand {
+	return v.r.visitRNG.at(v.r.seed, v.n.hash, v.number, 0, streamVisit)
+}
 
 // Clock returns the run's clock.
 func (v *Visit) Clock() Clock { return v.r.clock }
@@ -120,7 +122,9 @@ func (a *Attempt) Node() string { return a.n.name }
 func (a *Attempt) Seed() int64 { return a.r.seed }
 
 // Rand returns the attempt's random stream.
-func (a *Attempt) Rand() *rand.Rand { return a.rng.at(a.r.seed, a.n.hash, a.visit, a.number, streamExec) }
+func (a *Attempt) Rand() *rand.Rand {
+	return a.rng.at(a.r.seed, a.n.hash, a.visit, a.number, streamExec)
+}
 
 // Clock returns the run's clock.
 func (a *Attempt) Clock() Clock { return a.r.clock }
