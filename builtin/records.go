@@ -1,0 +1,90 @@
+package builtin
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kgrun/kgrun/engine"
+)
+
+// Record is one item collected from a source.
+type Record struct {
+	ID        int    `json:"id" expr:"id"`
+	Value     int    `json:"value" expr:"value"`
+	Timestamp string `json:"timestamp" expr:"timestamp"`
+	Source    string `json:"source" expr:"source"`
+}
+
+// Processed is a record after processing.
+type Processed struct {
+	ID      int     `json:"id" expr:"id"`
+	Value   int     `json:"value" expr:"value"`
+	Quality float64 `json:"quality" expr:"quality"`
+}
+
+// recordsFrom reads the records a previous node left in the shared store.
+func recordsFrom(v *engine.Visit) ([]Record, error) {
+	raw, ok := v.Get("records")
+	if !ok {
+		return nil, engine.Errorf(engine.Data, "no records in the shared store: route a data_collector or fallback_data node here first")
+	}
+	recs, ok := raw.([]Record)
+	if !ok {
+		return nil, engine.Errorf(engine.Data, "shared records has type %T, want the records a collector writes", raw)
+	}
+	return recs, nil
+}
+
+// processedFrom reads processed records from the shared store.
+func processedFrom(v *engine.Visit) ([]Processed, error) {
+	raw, ok := v.Get("processed")
+	if !ok {
+		return nil, engine.Errorf(engine.Data, "no processed records in the shared store: route a processor or partial_processor here first")
+	}
+	p, ok := raw.([]Processed)
+	if !ok {
+		return nil, engine.Errorf(engine.Data, "shared processed has type %T", raw)
+	}
+	return p, nil
+}
+
+// Cache keeps the last good batch of each source, so fallback_data can serve it when the
+// source fails. It is safe for concurrent use by many runs.
+type Cache struct {
+	mu      sync.Mutex
+	batches map[string]cachedBatch
+}
+
+type cachedBatch struct {
+	records []Record
+	at      time.Time
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{batches: map[string]cachedBatch{}} }
+
+// Put stores a source's latest good batch.
+func (c *Cache) Put(source string, records []Record, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batches[source] = cachedBatch{records: append([]Record(nil), records...), at: at}
+}
+
+// Get returns a source's last good batch and when it was stored.
+func (c *Cache) Get(source string) ([]Record, time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.batches[source]
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	return append([]Record(nil), b.records...), b.at, true
+}
+
+func shortDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return fmt.Sprint(d.Round(time.Millisecond))
+}
