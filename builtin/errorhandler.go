@@ -101,7 +101,9 @@ func (h *errorHandler) Prep(v *engine.Visit) (any, error) {
 	return rep, nil
 }
 
-func (h *errorHandler) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) { return in, nil }
+func (h *errorHandler) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) {
+	return in, nil
+}
 
 func (h *errorHandler) Post(v *engine.Visit, _, out any) (string, error) {
 	rep := out.(ErrorReport)

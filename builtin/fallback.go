@@ -57,7 +57,9 @@ func (f *fallbackData) Prep(v *engine.Visit) (any, error) {
 	return FallbackResult{Records: recs, Count: len(recs), Origin: "defaults"}, nil
 }
 
-func (f *fallbackData) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) { return in, nil }
+func (f *fallbackData) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) {
+	return in, nil
+}
 
 func (f *fallbackData) Post(v *engine.Visit, _, out any) (string, error) {
 	r := out.(FallbackResult)
