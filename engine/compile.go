@@ -216,13 +216,19 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	}
 
 	env := checkEnv(typ.Result)
+	emitted := append(slices.Clone(typ.Actions), FailureActions...)
+	routed := map[string]bool{} // actions the file routes, even where the edge has an error
 	for _, e := range sn.Edges {
+		routed[e.Action] = true
+		if s := schema.Suggest(e.Action, emitted); !n.emits[e.Action] && s != "" {
+			routed[s] = true
+		}
 		to := g.byName[e.To.Name]
 		if to == nil {
 			continue // reported by schema
 		}
 		if !n.emits[e.Action] {
-			emits := append(slices.Clone(typ.Actions), FailureActions...)
+			emits := emitted
 			detail := schema.DidYouMean(e.Action, emits)
 			if detail == "" {
 				detail = fmt.Sprintf("type %s emits: %s", typ.Name, joinList(emits))
@@ -232,7 +238,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 		ce := &edge{action: e.Action, to: to}
 		if e.When != nil {
-			ce.guard = compileExpr(e.When, env, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
+			ce.guard = compileExprResult(e.When, env, typ.Result, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
 		}
 		n.routes[e.Action] = append(n.routes[e.Action], ce)
 	}
@@ -244,7 +250,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	}
 	if len(sn.Edges) > 0 {
 		for _, a := range typ.Actions {
-			if len(n.routes[a]) == 0 {
+			if !routed[a] {
 				ds.Warnf(sn.Pos, fmt.Sprintf("route it under on:, or accept that the run ends after %s emits it", sn.Name),
 					"%s: action %q of type %s is not routed", what, a, typ.Name)
 			}
@@ -274,12 +280,12 @@ func compileHooks(hs []*schema.Hook, phase string, result any, what string, ds *
 	var out []*hook
 	for i, h := range hs {
 		label := fmt.Sprintf("%s[%d]", phase, i)
-		w := fmt.Sprintf("%s: %s", what, label)
+		w := fmt.Sprintf("%s: hooks.%s", what, label)
 		ch := &hook{label: label, pos: h.Pos, message: h.Message, action: h.Action.Name}
-		ch.when = compileExpr(h.When, env, true, w+".when", ds)
-		ch.assert = compileExpr(h.Assert, env, true, w+".assert", ds)
+		ch.when = compileExprResult(h.When, env, result, true, w+".when", ds)
+		ch.assert = compileExprResult(h.Assert, env, result, true, w+".assert", ds)
 		for _, a := range h.Set {
-			if p := compileExpr(a.Value, env, false, fmt.Sprintf("%s.set.%s", w, a.Key), ds); p != nil {
+			if p := compileExprResult(a.Value, env, result, false, fmt.Sprintf("%s.set.%s", w, a.Key), ds); p != nil {
 				ch.set = append(ch.set, assignment{key: a.Key, value: p})
 			}
 		}

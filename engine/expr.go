@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -59,6 +60,12 @@ func checkEnv(result any) any {
 // compileExpr compiles e against env, reporting problems at their position inside the
 // YAML scalar. asBool requires a boolean result (guards, when, assert).
 func compileExpr(e *schema.Expr, env any, asBool bool, what string, ds *schema.Diagnostics) *program {
+	return compileExprResult(e, env, nil, asBool, what, ds)
+}
+
+// compileExprResult is compileExpr that also knows the node type's result, to suggest
+// field names when an expression misspells one.
+func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string, ds *schema.Diagnostics) *program {
 	if e == nil {
 		return nil
 	}
@@ -75,8 +82,13 @@ func compileExpr(e *schema.Expr, env any, asBool bool, what string, ds *schema.D
 			if detail == "" {
 				detail = "expressions can use " + strings.Join(envNames, ", ")
 			}
+		} else if field, ok := missingField(msg, result); ok {
+			detail = schema.DidYouMean(field, exprFields(result))
+			if detail == "" {
+				detail = "result has: " + strings.Join(exprFields(result), ", ")
+			}
 		} else if asBool && strings.HasPrefix(msg, "expected bool") {
-			detail = "a " + what + " must be true or false; compare the value, e.g. result.count > 0"
+			detail = "guards, when and assert must give true or false; compare the value, e.g. result.count > 0"
 		}
 		ds.Errorf(pos, detail, "%s: %s", what, msg)
 		return nil
@@ -92,6 +104,40 @@ func exprErrorAt(e *schema.Expr, err error) (schema.Pos, string) {
 		return e.At(fe.Line, fe.Column), fe.Message
 	}
 	return e.Pos, err.Error()
+}
+
+// missingField recognises expr's "type T has no field F" when T is the result type.
+func missingField(msg string, result any) (string, bool) {
+	if result == nil {
+		return "", false
+	}
+	prefix := "type " + reflect.TypeOf(result).String() + " has no field "
+	field, ok := strings.CutPrefix(msg, prefix)
+	return strings.TrimSpace(field), ok
+}
+
+// exprFields lists the names expressions use for a struct's fields (expr tags first).
+func exprFields(v any) []string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, _, _ := strings.Cut(f.Tag.Get("expr"), ","); tag != "" {
+			name = tag
+		}
+		out = append(out, name)
+	}
+	return out
 }
 
 func unknownName(msg string) string {

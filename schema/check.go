@@ -11,6 +11,9 @@ func check(w *Workflow, ds *Diagnostics) {
 		known[n] = true
 	}
 	ref := func(id Ident, what string) bool {
+		if len(names) == 0 {
+			return false // no nodes decoded: the missing or broken nodes key is the error
+		}
 		if id.Name == "" || known[id.Name] {
 			return id.Name != ""
 		}
@@ -109,7 +112,13 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 	}
 	seen := map[string]bool{}
 	var stack []string
+	names := w.NodeNames()
 	push := func(name string) {
+		if !known[name] {
+			// A reference with a typo is reported where it is written; follow the
+			// suggested node so that its successors are not reported unreachable too.
+			name = Suggest(name, names)
+		}
 		if known[name] && !seen[name] {
 			seen[name] = true
 			stack = append(stack, name)

@@ -113,9 +113,44 @@ func (d *decoder) syntaxError(err error) {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	if msg == "did not find expected key" {
+		// The parser names the line where the enclosing block starts; the mistake is
+		// usually a later line indented to a level no enclosing block uses.
+		if bad := d.misindented(line); bad > 0 {
+			d.diags.Errorf(Pos{File: d.file, Line: bad, Col: d.firstColumn(bad)},
+				fmt.Sprintf("indent it like its siblings in the block that starts at line %d", line),
+				"YAML syntax error: this line's indentation matches no enclosing block")
+			return
+		}
+	}
 	d.diags.Errorf(Pos{File: d.file, Line: line, Col: d.firstColumn(line)},
-		"check indentation, colons and quoting on this line and the one before it",
+		"check indentation, colons and quoting on this line and the ones below it",
 		"YAML syntax error: %s", msg)
+}
+
+// misindented returns the first line from start on whose indentation is deeper than its
+// parent's but matches no open block level, or 0 when there is none.
+func (d *decoder) misindented(start int) int {
+	var levels []int
+	for l := start; l <= len(d.lines); l++ {
+		text := bytes.TrimSpace(d.lines[l-1])
+		if len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		indent := d.firstColumn(l)
+		for len(levels) > 0 && indent < levels[len(levels)-1] {
+			levels = levels[:len(levels)-1]
+		}
+		if len(levels) > 0 && indent == levels[len(levels)-1] {
+			continue
+		}
+		if len(levels) > 0 && l > start && indent > levels[len(levels)-1] && !bytes.HasSuffix(bytes.TrimSpace(d.lines[l-2]), []byte(":")) &&
+			!bytes.HasPrefix(bytes.TrimSpace(d.lines[l-2]), []byte("- ")) {
+			return l
+		}
+		levels = append(levels, indent)
+	}
+	return 0
 }
 
 // firstColumn is the column of the first non-blank character of a line (1 if none).
@@ -178,12 +213,10 @@ func kindName(n *yaml.Node) string {
 		switch n.Tag {
 		case "!!null":
 			return "nothing (null)"
-		case "!!int":
-			return "a number " + n.Value
-		case "!!float":
-			return "a number " + n.Value
+		case "!!int", "!!float":
+			return "the number " + n.Value
 		case "!!bool":
-			return "a boolean " + n.Value
+			return "the boolean " + n.Value
 		}
 		return strconv.Quote(n.Value)
 	}
