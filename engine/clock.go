@@ -148,6 +148,14 @@ func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (contex
 	return context.WithValue(ctx, virtualDeadlineKey{}, dl), cancel
 }
 
+// Pending returns how many After channels are waiting for the clock to move, so tests
+// can advance it exactly when a waiter is in place.
+func (c *VirtualClock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
 // After returns a channel that receives when the clock reaches now+d.
 func (c *VirtualClock) After(d time.Duration) <-chan time.Time {
 	ch := make(chan time.Time, 1)
