@@ -123,3 +123,6 @@ func (h *errorHandler) Post(v *engine.Visit, _, out any) (string, error) {
 	v.Set("error_report", rep)
 	return "handled", nil
 }
+
+// Recommendation says what to do about failures of a kind.
+func Recommendation(k engine.Kind) string { return recommendations[k] }

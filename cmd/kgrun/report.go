@@ -1,0 +1,268 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kgrun/kgrun/builtin"
+	"github.com/kgrun/kgrun/engine"
+)
+
+// reportOptions say how a run was made, for the report's header.
+type reportOptions struct {
+	virtual bool
+	color   bool
+}
+
+// writeReport prints what a person wants to know after a run: the path, each stage's
+// record counts, retries and waits, fallbacks and why, breakers, calls, the final status
+// and what to do about the failures seen.
+func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o reportOptions) {
+	p := &printer{w: w}
+	header := res.Workflow
+	if res.Scenario != "" {
+		header += " · scenario " + res.Scenario
+	}
+	header += fmt.Sprintf(" · seed %d", res.Seed)
+	if o.virtual {
+		header += " · virtual time"
+	}
+	p.line(header)
+	p.line("Status: %s in %s", statusWord(res.Status, o.color), ms(time.Duration(res.Elapsed)))
+	if res.Err != nil && (res.Status == engine.StatusFailed || res.Status == engine.StatusCanceled) {
+		p.line("  %s", res.Err)
+	}
+
+	p.section("Path")
+	width := 0
+	for _, s := range res.Path {
+		width = max(width, len(s.Node))
+	}
+	for i, s := range res.Path {
+		dest := "(end)"
+		switch {
+		case s.To != "":
+			dest = "→ " + s.To
+		case s.Route == "unhandled":
+			dest = "(unhandled)"
+		}
+		note := []string{}
+		if s.Route != "edge" && s.Route != "end" && s.Route != "unhandled" {
+			note = append(note, s.Route)
+		}
+		if s.Guard != "" {
+			note = append(note, "when "+s.Guard)
+		}
+		if s.Attempts > 1 {
+			note = append(note, fmt.Sprintf("%d attempts", s.Attempts))
+		}
+		extra := ""
+		if len(note) > 0 {
+			extra = "  (" + strings.Join(note, "; ") + ")"
+		}
+		p.line("  %2d. %-*s  %-16s %s%s", i+1, width, s.Node, s.Action, dest, extra)
+	}
+
+	stages(p, res)
+
+	if len(st.retries) > 0 {
+		p.section("Retries")
+		for _, n := range sortedKeys(st.retries) {
+			var kinds []string
+			for _, k := range sortedKinds(st.retryKinds[n]) {
+				kinds = append(kinds, fmt.Sprintf("%s ×%d", k, st.retryKinds[n][k]))
+			}
+			p.line("  %-*s  %s, waited %s (after %s)", width, n, plural(st.retries[n], "retry"), ms(st.waits[n]), strings.Join(kinds, ", "))
+		}
+	}
+
+	var fallbacks []string
+	for _, s := range res.Path {
+		if s.Failure != nil && s.To != "" {
+			fallbacks = append(fallbacks, fmt.Sprintf("  %s → %s by %s on %s: %s failure in %s: %s",
+				s.Node, s.To, s.Route, s.Action, s.Failure.Kind, s.Failure.Phase, s.Failure.Message))
+		}
+	}
+	if len(fallbacks) > 0 {
+		p.section("Fallbacks")
+		for _, f := range fallbacks {
+			p.line("%s", f)
+		}
+	}
+
+	if len(res.Breakers) > 0 {
+		p.section("Breakers")
+		for _, b := range res.Breakers {
+			c := b.Counts
+			p.line("  %s  %s · %d successes, %d failures, %d ignored, %d rejected", b.Name, b.StateStr,
+				c.Successes, c.Failures, c.Ignored, c.Rejections)
+		}
+		for _, t := range st.transitions {
+			p.line("    %s: %s → %s at %s (node %s)", t.Breaker, t.From, t.To, t.at.Round(time.Millisecond), t.Node)
+		}
+	}
+
+	p.section("Calls")
+	var calls []string
+	for _, n := range g.Spec().NodeNames() {
+		if c := res.Calls[n]; c > 0 {
+			calls = append(calls, fmt.Sprintf("%s %d", n, c))
+		}
+	}
+	p.line("  %s", strings.Join(calls, " · "))
+
+	if len(res.Degradations) > 0 {
+		p.section("Degradations")
+		for _, d := range res.Degradations {
+			p.line("  - %s", d)
+		}
+	}
+	if recs := recommendationsFor(res); len(recs) > 0 {
+		p.section("Recommendations")
+		for _, r := range recs {
+			p.line("  - %s", r)
+		}
+	}
+}
+
+// stages prints each pipeline stage's record counts from what the built-in roles left in
+// the shared store; stages a workflow does not have are left out.
+func stages(p *printer, res *engine.Result) {
+	var lines []string
+	sh := res.Shared
+	if recs, ok := sh["records"].([]builtin.Record); ok {
+		src, _ := sh["data_source"].(string)
+		line := fmt.Sprintf("data        %d records from %s", len(recs), src)
+		if age, _ := sh["data_age"].(string); age != "" {
+			line += " (age " + age + ")"
+		}
+		lines = append(lines, line)
+	}
+	if proc, ok := sh["processed"].([]builtin.Processed); ok {
+		mode, _ := sh["processing_mode"].(string)
+		rate, _ := sh["success_rate"].(float64)
+		line := fmt.Sprintf("processing  %s: %d processed (success rate %.0f%%)", mode, len(proc), rate*100)
+		if failed, _ := sh["failed_records"].([]int); len(failed) > 0 {
+			line += fmt.Sprintf(", %s failed (ids %s)", plural(len(failed), "record"), joinInts(failed, 8))
+		}
+		lines = append(lines, line)
+	}
+	if d, ok := sh["delivery"].(builtin.DeliveryResult); ok {
+		var chs []string
+		for _, c := range d.Channels {
+			s := c.Name + " " + c.Status
+			if c.Delivered > 0 {
+				s += fmt.Sprintf(" %d", c.Delivered)
+			}
+			chs = append(chs, s)
+		}
+		lines = append(lines, fmt.Sprintf("delivery    %s → %d of %d delivered", strings.Join(chs, " · "), d.Delivered, d.Total))
+	}
+	if a, ok := sh["alternate_delivery"].(builtin.AlternateResult); ok {
+		lines = append(lines, fmt.Sprintf("alternate   wrote %d records to %s in the alternate directory", a.Records, a.File))
+	}
+	if c, ok := sh["completion"].(builtin.CompletionReport); ok {
+		lines = append(lines, "completion  "+c.Verdict)
+	}
+	if e, ok := sh["error_report"].(builtin.ErrorReport); ok {
+		line := "errors      " + e.Status
+		if len(e.CleanedUp) > 0 {
+			line += "; cleaned up " + strings.Join(e.CleanedUp, ", ")
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return
+	}
+	p.section("Stages")
+	for _, l := range lines {
+		p.line("  %s", l)
+	}
+}
+
+func recommendationsFor(res *engine.Result) []string {
+	seen := map[engine.Kind]bool{}
+	var out []string
+	for _, f := range res.Failures {
+		if seen[f.Kind] {
+			continue
+		}
+		seen[f.Kind] = true
+		if r := builtin.Recommendation(f.Kind); r != "" {
+			out = append(out, string(f.Kind)+": "+r)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func statusWord(s engine.Status, color bool) string {
+	word := strings.ToUpper(string(s))
+	if !color {
+		return word
+	}
+	code := "32" // green
+	switch s {
+	case engine.StatusDegraded:
+		code = "33"
+	case engine.StatusFailed, engine.StatusCanceled:
+		code = "31"
+	}
+	return "\x1b[1;" + code + "m" + word + "\x1b[0m"
+}
+
+type printer struct{ w io.Writer }
+
+func (p *printer) line(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
+func (p *printer) section(title string)            { fmt.Fprintf(p.w, "\n%s\n", title) }
+
+func plural(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// ms rounds a duration for people: to the millisecond, or the microsecond below that.
+func ms(d time.Duration) time.Duration {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+func joinInts(xs []int, limit int) string {
+	var parts []string
+	for i, x := range xs {
+		if i == limit {
+			parts = append(parts, fmt.Sprintf("… %d more", len(xs)-limit))
+			break
+		}
+		parts = append(parts, fmt.Sprint(x))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedKinds(m map[engine.Kind]int) []engine.Kind {
+	keys := make([]engine.Kind, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	return keys
+}

@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"gopkg.in/yaml.v3"
+
+	"github.com/kgrun/kgrun/builtin"
+	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/schema"
+)
+
+// runFlags are the flags of "kgrun run".
+type runFlags struct {
+	scenario      string
+	simulate      bool
+	failureType   string
+	seed          int64
+	sets          setFlags
+	virtual       bool
+	breakers      string
+	enableBreaker bool
+	runs          int
+	concurrency   int
+	trace         string
+	format        string
+	logLevel      string
+	logFormat     string
+	verbose       bool
+	testRecovery  bool
+	demoBreaker   bool
+	maxSteps      int
+	noColor       bool
+}
+
+// setFlags collects repeated --set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string     { return strings.Join(*s, ",") }
+func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
+
+func newRunFlags() (*flag.FlagSet, *runFlags) {
+	f := &runFlags{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&f.scenario, "scenario", "", "run the workflow's scenario `NAME` (injected faults and params)")
+	fs.BoolVar(&f.simulate, "simulate-failures", false, "simulate failures: the scenario named by --failure-type (random if none)")
+	fs.StringVar(&f.failureType, "failure-type", "", "scenario `NAME` for --simulate-failures: network, processing, storage or random")
+	fs.Int64Var(&f.seed, "seed", 1, "seed for every random draw; the same seed gives the same run")
+	fs.Var(&f.sets, "set", "override a param, `KEY=VALUE` (value read as YAML); repeatable")
+	fs.BoolVar(&f.virtual, "virtual-time", false, "run on a virtual clock: waits and timeouts take no real time")
+	fs.StringVar(&f.breakers, "breakers", "on", "circuit breakers `on` or off")
+	fs.BoolVar(&f.enableBreaker, "enable-circuit-breaker", false, "same as --breakers on")
+	fs.IntVar(&f.runs, "runs", 1, "run `N` times (seeds seed, seed+1, ...), sharing breakers, and print a summary")
+	fs.IntVar(&f.concurrency, "concurrency", 1, "with --runs, run `C` at once")
+	fs.StringVar(&f.trace, "trace", "", "write the trace as JSON lines to `FILE`")
+	fs.StringVar(&f.format, "format", "text", "output `text` or json")
+	fs.StringVar(&f.logLevel, "log-level", "warn", "log `LEVEL` on stderr: trace, debug, info, warn, error, off")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	fs.BoolVar(&f.verbose, "verbose", false, "same as --log-level debug")
+	fs.BoolVar(&f.testRecovery, "test-recovery", false, "run the workflow's tests (same as kgrun test FILE)")
+	fs.BoolVar(&f.demoBreaker, "demo-circuit-breaker", false, "show a circuit breaker alone against a service failing 80% of calls")
+	fs.IntVar(&f.maxSteps, "max-steps", 0, "override the workflow's max_steps")
+	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
+	return fs, f
+}
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, f := newRunFlags()
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return helpCommand(ctx, []string{"run"}, stdout, stderr)
+		}
+		return usageError(stderr, "run", err)
+	}
+	if f.demoBreaker {
+		return demoBreaker(stdout, f.seed)
+	}
+	if len(pos) != 1 {
+		return usageError(stderr, "run", fmt.Errorf("want one workflow file, got %d arguments; usage: kgrun [run] FILE [flags]", len(pos)))
+	}
+	file := pos[0]
+	if f.testRecovery {
+		return testFiles(ctx, []string{file}, "text", stdout, stderr)
+	}
+	if err := f.check(); err != nil {
+		return usageError(stderr, "run", err)
+	}
+	g, code := load(file, stderr)
+	if g == nil {
+		return code
+	}
+	scenario, err := f.scenarioName(g)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	params, err := parseSets(f.sets)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	logger, err := f.logger(stderr)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	st := newStats()
+	var tracer engine.Tracer = st
+	if f.trace != "" {
+		tf, err := os.Create(f.trace)
+		if err != nil {
+			return usageError(stderr, "run", fmt.Errorf("trace file: %w", err))
+		}
+		defer tf.Close()
+		jl := engine.NewJSONLines(tf)
+		tracer = engine.Tee{st, jl}
+		defer func() {
+			if err := jl.Err(); err != nil {
+				fmt.Fprintf(stderr, "kgrun: writing trace: %v\n", err)
+			}
+		}()
+	}
+	var clock engine.Clock = engine.RealClock{}
+	if f.virtual {
+		clock = engine.NewVirtualClock(engine.Epoch)
+	}
+	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Clock: clock, Tracer: tracer, Logger: logger,
+		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
+	if f.runs > 1 {
+		return runMany(ctx, g, opts, f, st, stdout, stderr)
+	}
+	res, err := g.Run(ctx, opts)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	if f.format == "json" {
+		writeJSONResult(stdout, res, st)
+	} else {
+		writeReport(stdout, res, st, g, reportOptions{virtual: f.virtual, color: !f.noColor && isTerminal(stdout)})
+	}
+	return exitCode(res.Status)
+}
+
+func (f *runFlags) check() error {
+	switch {
+	case f.breakers != "on" && f.breakers != "off":
+		return fmt.Errorf("--breakers takes on or off, not %q", f.breakers)
+	case f.enableBreaker && f.breakers == "off":
+		return fmt.Errorf("--enable-circuit-breaker and --breakers off contradict each other")
+	case f.format != "text" && f.format != "json":
+		return fmt.Errorf("--format takes text or json, not %q", f.format)
+	case f.logFormat != "text" && f.logFormat != "json":
+		return fmt.Errorf("--log-format takes text or json, not %q", f.logFormat)
+	case f.runs < 1:
+		return fmt.Errorf("--runs must be at least 1")
+	case f.concurrency < 1:
+		return fmt.Errorf("--concurrency must be at least 1")
+	}
+	return nil
+}
+
+// scenarioName resolves --scenario and the example's --simulate-failures --failure-type.
+func (f *runFlags) scenarioName(g *engine.Graph) (string, error) {
+	name := f.scenario
+	if f.simulate || f.failureType != "" {
+		alias := f.failureType
+		if alias == "" {
+			alias = "random"
+		}
+		if name != "" && name != alias {
+			return "", fmt.Errorf("--scenario %s and --failure-type %s name different scenarios", name, alias)
+		}
+		name = alias
+	}
+	if name == "" {
+		return "", nil
+	}
+	known := g.Scenarios()
+	for _, s := range known {
+		if s == name {
+			return name, nil
+		}
+	}
+	msg := fmt.Sprintf("unknown scenario %q", name)
+	if s := schema.Suggest(name, known); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else if len(known) > 0 {
+		msg += "; the workflow declares: " + strings.Join(known, ", ")
+	} else {
+		msg += "; the workflow declares none"
+	}
+	return "", errors.New(msg)
+}
+
+func (f *runFlags) logger(stderr io.Writer) (hclog.Logger, error) {
+	level := f.logLevel
+	if f.verbose {
+		level = "debug"
+	}
+	l := hclog.LevelFromString(level)
+	if l == hclog.NoLevel {
+		return nil, fmt.Errorf("--log-level takes trace, debug, info, warn, error or off, not %q", level)
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "kgrun", Level: l, Output: stderr, JSONFormat: f.logFormat == "json"}), nil
+}
+
+// parseSets reads --set key=value pairs; values are YAML scalars, so numbers stay numbers.
+func parseSets(sets []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--set %q: write KEY=VALUE", s)
+		}
+		var val any
+		if err := yaml.Unmarshal([]byte(v), &val); err != nil {
+			val = v
+		}
+		out[k] = val
+	}
+	return out, nil
+}
+
+// load reads and compiles a workflow with the built-in types, printing diagnostics to
+// stderr. It returns nil and the exit code when the file has errors.
+func load(file string, stderr io.Writer) (*engine.Graph, int) {
+	g, ds := engine.LoadFile(file, builtin.Registry(builtin.Options{}))
+	if len(ds) > 0 {
+		fmt.Fprintln(stderr, ds.Error())
+	}
+	if g == nil {
+		return nil, exitUsage
+	}
+	return g, exitOK
+}
+
+func exitCode(s engine.Status) int {
+	switch s {
+	case engine.StatusFailed:
+		return exitFailed
+	case engine.StatusCanceled:
+		return exitInterrupted
+	}
+	return exitOK
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// jsonResult is the JSON form of a run: the Result plus what the report adds.
+type jsonResult struct {
+	*engine.Result
+	Error       string            `json:"error,omitempty"`
+	Failures    []jsonFailure     `json:"failures"`
+	Retries     map[string]int    `json:"retries"`
+	Waits       map[string]string `json:"waits"`
+	Transitions []transition      `json:"breaker_transitions"`
+}
+
+type jsonFailure struct {
+	Node     string      `json:"node"`
+	Kind     engine.Kind `json:"kind"`
+	Phase    string      `json:"phase"`
+	Attempts int         `json:"attempts"`
+	Message  string      `json:"message"`
+}
+
+func writeJSONResult(w io.Writer, res *engine.Result, st *stats) {
+	out := jsonResult{Result: res, Failures: []jsonFailure{}, Retries: st.retries, Waits: map[string]string{}, Transitions: st.transitions}
+	if res.Err != nil {
+		out.Error = res.Err.Error()
+	}
+	for _, f := range res.Failures {
+		out.Failures = append(out.Failures, jsonFailure{Node: f.Node, Kind: f.Kind, Phase: f.Phase, Attempts: f.Attempts, Message: f.Err.Error()})
+	}
+	for n, d := range st.waits {
+		out.Waits[n] = d.String()
+	}
+	if out.Transitions == nil {
+		out.Transitions = []transition{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(out)
+}
+
+// runMany runs the workflow N times with seeds seed..seed+N-1, C at a time, sharing the
+// graph's breakers, and prints a summary.
+func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *runFlags, st *stats, stdout, stderr io.Writer) int {
+	type outcome struct {
+		status  engine.Status
+		elapsed time.Duration
+		calls   map[string]int
+		path    string
+	}
+	outcomes := make([]outcome, f.runs)
+	seeds := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < f.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range seeds {
+				o := opts
+				o.Seed = opts.Seed + int64(i)
+				res, err := g.Run(ctx, o)
+				if err != nil {
+					outcomes[i] = outcome{status: engine.StatusFailed}
+					continue
+				}
+				outcomes[i] = outcome{status: res.Status, elapsed: time.Duration(res.Elapsed), calls: res.Calls, path: strings.Join(res.PathNodes(), " > ")}
+			}
+		}()
+	}
+	for i := 0; i < f.runs; i++ {
+		seeds <- i
+	}
+	close(seeds)
+	wg.Wait()
+
+	statuses := map[engine.Status]int{}
+	calls := map[string]int{}
+	paths := map[string]int{}
+	var elapsed []time.Duration
+	for _, o := range outcomes {
+		statuses[o.status]++
+		for n, c := range o.calls {
+			calls[n] += c
+		}
+		paths[o.path]++
+		elapsed = append(elapsed, o.elapsed)
+	}
+	sort.Slice(elapsed, func(i, j int) bool { return elapsed[i] < elapsed[j] })
+	p := &printer{w: stdout}
+	header := fmt.Sprintf("%s · %d runs, concurrency %d · seeds %d..%d · breakers %s", g.Spec().Name, f.runs, f.concurrency,
+		opts.Seed, opts.Seed+int64(f.runs)-1, f.breakers)
+	if opts.Scenario != "" {
+		header += " · scenario " + opts.Scenario
+	}
+	if f.virtual {
+		header += " · virtual time"
+	}
+	p.line(header)
+	var sparts []string
+	for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusDegraded, engine.StatusFailed, engine.StatusCanceled} {
+		if statuses[s] > 0 || s != engine.StatusCanceled {
+			sparts = append(sparts, fmt.Sprintf("%s %d", s, statuses[s]))
+		}
+	}
+	p.line("Statuses: %s", strings.Join(sparts, " · "))
+	p.line("Elapsed per run: p50 %s · p90 %s · p99 %s · max %s", pct(elapsed, 50), pct(elapsed, 90), pct(elapsed, 99), elapsed[len(elapsed)-1])
+	var cparts []string
+	for _, n := range g.Spec().NodeNames() {
+		if calls[n] > 0 {
+			cparts = append(cparts, fmt.Sprintf("%s %d", n, calls[n]))
+		}
+	}
+	p.line("Calls: %s", strings.Join(cparts, " · "))
+	p.section("Paths")
+	keys := sortedKeys(paths)
+	sort.SliceStable(keys, func(i, j int) bool { return paths[keys[i]] > paths[keys[j]] })
+	for _, k := range keys {
+		p.line("  %5d  %s", paths[k], k)
+	}
+	if bs := g.Breakers(); len(bs) > 0 {
+		p.section("Breakers")
+		for _, b := range bs {
+			c := b.Counts
+			p.line("  %s  %s · %d successes, %d failures, %d ignored, %d rejected, %d transitions", b.Name, b.StateStr,
+				c.Successes, c.Failures, c.Ignored, c.Rejections, c.Transitions)
+		}
+		kinds := map[string]int{}
+		for _, t := range st.transitions {
+			kinds[t.From+" → "+t.To]++
+		}
+		for _, k := range sortedKeys(kinds) {
+			p.line("    %s ×%d", k, kinds[k])
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case statuses[engine.StatusFailed] > 0:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// pct is the p-th percentile of sorted durations (nearest rank).
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (p*len(sorted) + 99) / 100
+	return sorted[max(0, min(len(sorted)-1, i-1))]
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/kgrun/kgrun/builtin"
+	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/schema"
+)
+
+func newTestFlags() (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	format := fs.String("format", "text", "output `text` or json")
+	return fs, format
+}
+
+func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, format := newTestFlags()
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return helpCommand(ctx, []string{"test"}, stdout, stderr)
+		}
+		return usageError(stderr, "test", err)
+	}
+	if len(pos) == 0 {
+		return usageError(stderr, "test", fmt.Errorf("name at least one workflow file"))
+	}
+	if *format != "text" && *format != "json" {
+		return usageError(stderr, "test", fmt.Errorf("--format takes text or json, not %q", *format))
+	}
+	return testFiles(ctx, pos, *format, stdout, stderr)
+}
+
+// testOutcome is one workflow test's result.
+type testOutcome struct {
+	File     string        `json:"file"`
+	Name     string        `json:"name"`
+	Pos      string        `json:"pos"`
+	Passed   bool          `json:"passed"`
+	Problems []string      `json:"problems,omitempty"`
+	Status   engine.Status `json:"status"`
+	Path     []string      `json:"path"`
+}
+
+// testFiles runs the tests declared in each file, each on a fresh graph (so breaker state
+// never leaks between tests), on virtual time with the test's seed. It exits 1 when any
+// test fails and 2 when a file does not load.
+func testFiles(ctx context.Context, files []string, format string, stdout, stderr io.Writer) int {
+	var all []testOutcome
+	code := exitOK
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "kgrun test: %v\n", err)
+			code = exitUsage
+			continue
+		}
+		w, ds := schema.Decode(file, data)
+		if ds.HasErrors() {
+			fmt.Fprintln(stderr, ds.Error())
+			code = exitUsage
+			continue
+		}
+		if len(w.Tests) == 0 {
+			fmt.Fprintf(stderr, "kgrun test: %s declares no tests\n", file)
+		}
+		dir, err := os.MkdirTemp("", "kgrun-test-")
+		if err != nil {
+			fmt.Fprintf(stderr, "kgrun test: %v\n", err)
+			return exitUsage
+		}
+		defer os.RemoveAll(dir)
+		for _, t := range w.Tests {
+			g, ds := engine.Load(file, data, builtin.Registry(builtin.Options{}))
+			if g == nil {
+				fmt.Fprintln(stderr, ds.Error())
+				return exitUsage
+			}
+			params := map[string]any{"alternate_dir": dir}
+			for k, v := range t.Params {
+				params[k] = v
+			}
+			res, err := g.Run(ctx, engine.RunOptions{Scenario: t.Scenario.Name, Seed: t.Seed, Params: params,
+				Clock: engine.NewVirtualClock(engine.Epoch)})
+			if err != nil {
+				fmt.Fprintf(stderr, "kgrun test: %s: %v\n", t.Name, err)
+				return exitUsage
+			}
+			o := testOutcome{File: file, Name: t.Name, Pos: t.Pos.String(), Status: res.Status, Path: res.PathNodes()}
+			o.Problems = expectations(t.Expect, res)
+			o.Passed = len(o.Problems) == 0
+			if !o.Passed {
+				code = max(code, exitFailed)
+			}
+			all = append(all, o)
+		}
+	}
+	if format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(all)
+		return code
+	}
+	passed := 0
+	for _, o := range all {
+		if o.Passed {
+			passed++
+			fmt.Fprintf(stdout, "PASS  %s  (%s: %s)\n", o.Name, o.Status, strings.Join(o.Path, " > "))
+			continue
+		}
+		fmt.Fprintf(stdout, "FAIL  %s  at %s\n", o.Name, o.Pos)
+		for _, p := range o.Problems {
+			fmt.Fprintf(stdout, "      %s\n", p)
+		}
+	}
+	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, len(all)-passed)
+	return code
+}
+
+// expectations compares a run with a test's expect block and lists every mismatch.
+func expectations(e schema.Expect, res *engine.Result) []string {
+	var problems []string
+	if e.Status != "" && string(res.Status) != e.Status {
+		msg := fmt.Sprintf("status: got %s, want %s", res.Status, e.Status)
+		if res.Err != nil {
+			msg += " (" + res.Err.Error() + ")"
+		}
+		problems = append(problems, msg)
+	}
+	path := res.PathNodes()
+	if len(e.Path) > 0 {
+		want := make([]string, len(e.Path))
+		for i, id := range e.Path {
+			want[i] = id.Name
+		}
+		if !slices.Equal(path, want) {
+			problems = append(problems, fmt.Sprintf("path: got %s, want %s", strings.Join(path, " > "), strings.Join(want, " > ")))
+		}
+	}
+	for _, id := range e.Visited {
+		if !res.Visited(id.Name) {
+			problems = append(problems, fmt.Sprintf("visited: %s was not visited (path %s)", id.Name, strings.Join(path, " > ")))
+		}
+	}
+	for _, id := range e.NotVisited {
+		if res.Visited(id.Name) {
+			problems = append(problems, fmt.Sprintf("not_visited: %s was visited (path %s)", id.Name, strings.Join(path, " > ")))
+		}
+	}
+	return problems
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/kgrun/kgrun/builtin"
+	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/schema"
+)
+
+// validateCommand loads each file and prints every diagnostic, then one line per file.
+// It exits 2 when any file has an error.
+func validateCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return usageError(stderr, "validate", fmt.Errorf("name at least one workflow file"))
+	}
+	code := exitOK
+	for _, file := range args {
+		g, diags := loadQuiet(file)
+		if len(diags) > 0 {
+			fmt.Fprintln(stdout, diags.Error())
+		}
+		errs := len(diags.Errors())
+		warns := len(diags) - errs
+		if g == nil {
+			fmt.Fprintf(stdout, "%s: invalid (%d errors, %d warnings)\n", file, errs, warns)
+			code = exitUsage
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d nodes, %d scenarios, %d tests, %d warnings)\n", file,
+			len(g.Spec().Nodes), len(g.Spec().Scenarios), len(g.Spec().Tests), warns)
+	}
+	return code
+}
+
+func loadQuiet(file string) (*engine.Graph, schema.Diagnostics) {
+	return engine.LoadFile(file, builtin.Registry(builtin.Options{}))
+}
