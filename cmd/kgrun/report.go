@@ -37,9 +37,10 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 	}
 
 	p.section("Path")
-	width := 0
+	width, actionWidth := 0, 0
 	for _, s := range res.Path {
 		width = max(width, len(s.Node))
+		actionWidth = max(actionWidth, len(s.Action))
 	}
 	for i, s := range res.Path {
 		dest := "(end)"
@@ -63,7 +64,7 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 		if len(note) > 0 {
 			extra = "  (" + strings.Join(note, "; ") + ")"
 		}
-		p.line("  %2d. %-*s  %-16s %s%s", i+1, width, s.Node, s.Action, dest, extra)
+		p.line("  %2d. %-*s  %-*s  %s%s", i+1, width, s.Node, actionWidth, s.Action, dest, extra)
 	}
 
 	stages(p, res)
