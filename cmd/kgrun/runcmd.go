@@ -363,7 +363,7 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 		}
 	}
 	p.line("Statuses: %s", strings.Join(sparts, " · "))
-	p.line("Elapsed per run: p50 %s · p90 %s · p99 %s · max %s", pct(elapsed, 50), pct(elapsed, 90), pct(elapsed, 99), elapsed[len(elapsed)-1])
+	p.line("Elapsed per run: p50 %s · p90 %s · p99 %s · max %s", ms(pct(elapsed, 50)), ms(pct(elapsed, 90)), ms(pct(elapsed, 99)), ms(elapsed[len(elapsed)-1]))
 	var cparts []string
 	for _, n := range g.Spec().NodeNames() {
 		if calls[n] > 0 {
