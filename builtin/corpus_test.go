@@ -1,16 +1,14 @@
 package builtin
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files with the current output")
 
 // TestInvalidCorpus loads every file under testdata/invalid and compares all of its
 // diagnostics (file:line:col, severity, message, hint) with the golden file beside it.
@@ -40,24 +38,7 @@ func TestInvalidCorpus(t *testing.T) {
 					t.Errorf("diagnostic without a full position: %s", d)
 				}
 			}
-			checkGolden(t, filepath.Join("../testdata/invalid", name+".golden"), ds.Error()+"\n")
+			golden.Check(t, filepath.Join("../testdata/invalid", name+".golden"), ds.Error()+"\n")
 		})
-	}
-}
-
-func checkGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./builtin -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got ---\n%s--- want ---\n%s", path, got, want)
 	}
 }

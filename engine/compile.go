@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kgrun/kgrun/engine/policy"
@@ -172,7 +173,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		if sn.Type.Name != "" {
 			detail := schema.DidYouMean(sn.Type.Name, reg.Names())
 			if detail == "" {
-				detail = "registered types: " + joinList(reg.Names())
+				detail = "registered types: " + strings.Join(reg.Names(), ", ")
 			}
 			ds.Errorf(sn.Type.Pos, detail, "node %q: unknown node type %q", sn.Name, sn.Type.Name)
 		}
@@ -231,7 +232,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 			emits := emitted
 			detail := schema.DidYouMean(e.Action, emits)
 			if detail == "" {
-				detail = fmt.Sprintf("type %s emits: %s", typ.Name, joinList(emits))
+				detail = fmt.Sprintf("type %s emits: %s", typ.Name, strings.Join(emits, ", "))
 			}
 			ds.Errorf(e.ActionPos, detail, "%s: type %s never emits action %q", what, typ.Name, e.Action)
 			continue
@@ -292,15 +293,4 @@ func compileHooks(hs []*schema.Hook, phase string, result any, what string, ds *
 		out = append(out, ch)
 	}
 	return out
-}
-
-func joinList(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -104,7 +105,7 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	if opts.Scenario != "" {
 		sc, ok := g.scenarios[opts.Scenario]
 		if !ok {
-			return nil, fmt.Errorf("unknown scenario %q; the workflow declares: %s", opts.Scenario, joinList(g.Scenarios()))
+			return nil, fmt.Errorf("unknown scenario %q; the workflow declares: %s", opts.Scenario, strings.Join(g.Scenarios(), ", "))
 		}
 		maps.Copy(r.params, sc.params)
 		for idx, f := range sc.faults {

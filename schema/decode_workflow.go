@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -114,7 +115,7 @@ func (d *decoder) checkKind(id Ident, what string) bool {
 	}
 	detail := DidYouMean(id.Name, ErrorKinds)
 	if detail == "" {
-		detail = "error kinds: " + joinNames(ErrorKinds)
+		detail = "error kinds: " + strings.Join(ErrorKinds, ", ")
 	}
 	d.diags.Errorf(id.Pos, detail, "%s: unknown error kind %q", what, id.Name)
 	return false
@@ -218,14 +219,14 @@ func (d *decoder) retry(n *yaml.Node, what string) *Retry {
 }
 
 func (d *decoder) enum(n *yaml.Node, what string, allowed ...string) (string, Pos) {
-	s := d.scalar(n, what, "one of "+joinNames(allowed))
+	s := d.scalar(n, what, "one of "+strings.Join(allowed, ", "))
 	if s == nil {
 		return allowed[0], Pos{}
 	}
 	if !contains(allowed, s.Value) {
 		detail := DidYouMean(s.Value, allowed)
 		if detail == "" {
-			detail = "use one of " + joinNames(allowed)
+			detail = "use one of " + strings.Join(allowed, ", ")
 		}
 		d.diags.Errorf(d.pos(s), detail, "%s: unknown value %q", what, s.Value)
 		return allowed[0], d.pos(s)
@@ -580,15 +581,4 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 		d.diags.Errorf(e.Pos, "state at least a status or a path", "%s checks nothing", what)
 	}
 	return e
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }

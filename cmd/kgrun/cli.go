@@ -180,6 +180,19 @@ func explainFlagError(fs *flag.FlagSet, err error) error {
 	return errors.New(strings.Replace(msg, " -", " --", 1))
 }
 
+// parseCommand parses a command's interleaved flags. When it returns ok=false the
+// command is over (help was printed or the flags were wrong) and code is its exit code.
+func parseCommand(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, code int, ok bool) {
+	pos, err := parseInterleaved(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil, helpCommand(ctx, []string{fs.Name()}, stdout, stderr), false
+	case err != nil:
+		return nil, usageError(stderr, fs.Name(), err), false
+	}
+	return pos, exitOK, true
+}
+
 func usageError(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "kgrun %s: %v\n", cmd, err)
 	return exitUsage

@@ -3,16 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files with the current output")
+	"github.com/kgrun/kgrun/internal/golden"
+)
 
 const flagship = "../../workflows/fault_tolerant.yaml"
 
@@ -32,20 +31,7 @@ func kgrun(t *testing.T, args ...string) (stdout, stderr string, code int) {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("../../testdata/golden", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/kgrun -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (rerun with -update to accept):\n--- got ---\n%s--- want ---\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("../../testdata/golden", name), got)
 }
 
 // scenarioRuns are the golden runs: the clean run and each scenario at a seed that shows

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,12 +20,9 @@ func newGraphFlags() (*flag.FlagSet, *string) {
 // dashed, and the error handler dotted from every node it covers.
 func graphCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, format := newGraphFlags()
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return helpCommand(ctx, []string{"graph"}, stdout, stderr)
-		}
-		return usageError(stderr, "graph", err)
+	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		return usageError(stderr, "graph", fmt.Errorf("want one workflow file"))

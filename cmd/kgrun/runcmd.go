@@ -77,12 +77,9 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 
 func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, f := newRunFlags()
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return helpCommand(ctx, []string{"run"}, stdout, stderr)
-		}
-		return usageError(stderr, "run", err)
+	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if f.demoBreaker {
 		return demoBreaker(stdout, f.seed)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,12 +23,9 @@ func newTestFlags() (*flag.FlagSet, *string) {
 
 func testCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, format := newTestFlags()
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return helpCommand(ctx, []string{"test"}, stdout, stderr)
-		}
-		return usageError(stderr, "test", err)
+	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(pos) == 0 {
 		return usageError(stderr, "test", fmt.Errorf("name at least one workflow file"))
