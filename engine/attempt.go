@@ -36,7 +36,9 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 		}
 		ticket = t
 	}
-	r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
+	}
 	out, err := r.bounded(ctx, n, v, input, number)
 	if b != nil {
 		tr := b.Record(ticket, r.clock.Now(), n.breakerOutcome(err))

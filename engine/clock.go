@@ -144,8 +144,21 @@ func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (contex
 	if old, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && old.Before(dl) {
 		dl = old
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	return context.WithValue(ctx, virtualDeadlineKey{}, dl), cancel
+	return &virtualDeadlineCtx{Context: ctx, deadline: dl}, func() {}
+}
+
+// virtualDeadlineCtx carries a deadline on a virtual clock. It is canceled only when its
+// parent is: virtual deadlines are enforced by Sleep, since no real time passes.
+type virtualDeadlineCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c *virtualDeadlineCtx) Value(key any) any {
+	if key == (virtualDeadlineKey{}) {
+		return c.deadline
+	}
+	return c.Context.Value(key)
 }
 
 // Pending returns how many After channels are waiting for the clock to move, so tests

@@ -30,6 +30,7 @@ type Graph struct {
 // node is one compiled workflow node.
 type node struct {
 	name         string
+	nameVal      any // the name boxed once, for the expression environment
 	index        int
 	hash         uint64
 	spec         *schema.Node
@@ -148,7 +149,7 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 		g.breakerNames = append(g.breakerNames, b.Name)
 	}
 	for i, sn := range w.Nodes {
-		n := &node{name: sn.Name, index: i, hash: hashName(sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
+		n := &node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
 		g.nodes = append(g.nodes, n)
 		g.byName[sn.Name] = n
 	}
@@ -221,8 +222,10 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	routed := map[string]bool{} // actions the file routes, even where the edge has an error
 	for _, e := range sn.Edges {
 		routed[e.Action] = true
-		if s := schema.Suggest(e.Action, emitted); !n.emits[e.Action] && s != "" {
-			routed[s] = true
+		if !n.emits[e.Action] {
+			if s := schema.Suggest(e.Action, emitted); s != "" {
+				routed[s] = true
+			}
 		}
 		to := g.byName[e.To.Name]
 		if to == nil {

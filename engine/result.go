@@ -43,12 +43,14 @@ type StepFail struct {
 // Result is what a run produced: its status, the path it took, the shared store at the
 // end, every failure, and the counts a report needs.
 type Result struct {
-	Workflow string         `json:"workflow"`
-	Scenario string         `json:"scenario,omitempty"`
-	Seed     int64          `json:"seed"`
-	Status   Status         `json:"status"`
-	Path     []Step         `json:"path"`
-	Shared   map[string]any `json:"shared"`
+	Workflow string `json:"workflow"`
+	Scenario string `json:"scenario,omitempty"`
+	Seed     int64  `json:"seed"`
+	Status   Status `json:"status"`
+	Path     []Step `json:"path"`
+	// PathDropped counts steps beyond RunOptions.PathLimit that Path does not keep.
+	PathDropped int            `json:"path_dropped,omitempty"`
+	Shared      map[string]any `json:"shared"`
 	// Failures holds every node failure, handled or not, in order.
 	Failures []*NodeError `json:"-"`
 	// Degradations are the reasons for a degraded or failed status.
@@ -59,6 +61,8 @@ type Result struct {
 	Calls    map[string]int    `json:"calls"`
 	Breakers []policy.Snapshot `json:"breakers,omitempty"`
 	Elapsed  Duration          `json:"elapsed"`
+
+	steps int
 }
 
 // PathNodes returns the names of the nodes visited, in order.
@@ -79,3 +83,6 @@ func (r *Result) Visited(node string) bool {
 	}
 	return false
 }
+
+// Steps returns the number of node visits the run made.
+func (r *Result) Steps() int { return r.steps }

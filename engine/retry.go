@@ -132,20 +132,49 @@ type execOutcome struct {
 	exhausted bool // every allowed attempt failed with a retryable error, or max_duration ran out
 }
 
-// execute runs exec under the node's retry policy and everything inside it.
+// execute runs exec under the node's retry policy and everything inside it. The first
+// attempt is made directly, so the success path costs nothing for retry; retry-go takes
+// over after a retryable failure, for attempts 2 and on.
 func (r *run) execute(ctx context.Context, n *node, v *Visit, input any) execOutcome {
 	p := n.retry
-	if p == nil || p.attempts == 1 {
-		out, err := r.attempt(ctx, n, v, input, 1)
+	var start time.Time
+	if p != nil && p.maxDuration > 0 {
+		start = r.clock.Now()
+	}
+	out, err := r.attempt(ctx, n, v, input, 1)
+	if err == nil || p == nil || p.attempts == 1 || !p.on.has(KindOf(err)) {
 		return execOutcome{out: out, attempts: 1, err: err}
 	}
+	return r.retry(ctx, n, v, input, err, start)
+}
+
+// retry continues after a first attempt failed with a retryable error.
+func (r *run) retry(ctx context.Context, n *node, v *Visit, input any, firstErr error, start time.Time) execOutcome {
+	p := n.retry
 	var (
-		attempts int
-		lastErr  error
+		attempts = 1
+		lastErr  = firstErr
 		next     time.Duration
 		stopped  bool
-		start    = r.clock.Now()
 	)
+	// schedule computes the wait after the attempts made so far, refusing a retry that
+	// would run past max_duration.
+	schedule := func(err error) bool {
+		next = p.wait(attempts, r.jitter.at(r.seed, n.hash, v.number, attempts, streamJitter))
+		if p.maxDuration > 0 && r.clock.Now().Sub(start)+next > p.maxDuration {
+			stopped = true
+			return false
+		}
+		r.emit(Event{Kind: EventRetryScheduled, Node: n.name, Visit: v.number, Attempt: attempts + 1,
+			Delay: Duration(next), ErrKind: KindOf(err)})
+		return true
+	}
+	if !schedule(firstErr) {
+		return r.retryOutcome(ctx, p, attempts, firstErr, firstErr, stopped)
+	}
+	if err := r.clock.Sleep(ctx, next); err != nil {
+		return r.retryOutcome(ctx, p, attempts, err, lastErr, stopped)
+	}
 	out, err := retry.DoWithData(
 		func() (any, error) {
 			attempts++
@@ -158,7 +187,7 @@ func (r *run) execute(ctx context.Context, n *node, v *Visit, input any) execOut
 			}
 			return out, err
 		},
-		retry.Attempts(uint(p.attempts)),
+		retry.Attempts(uint(p.attempts-1)),
 		retry.Context(ctx),
 		retry.LastErrorOnly(true),
 		retry.WithTimer(clockTimer{ctx: ctx, clock: r.clock}),
@@ -169,20 +198,19 @@ func (r *run) execute(ctx context.Context, n *node, v *Visit, input any) execOut
 			if attempts >= p.attempts {
 				return true // retry-go stops here by itself; the attempts are exhausted
 			}
-			next = p.wait(attempts, r.jitter.at(r.seed, n.hash, v.number, attempts, streamJitter))
-			if p.maxDuration > 0 && r.clock.Now().Sub(start)+next > p.maxDuration {
-				stopped = true
-				return false
-			}
-			r.emit(Event{Kind: EventRetryScheduled, Node: n.name, Visit: v.number, Attempt: attempts + 1,
-				Delay: Duration(next), ErrKind: KindOf(err)})
-			return true
+			return schedule(err)
 		}),
 		retry.DelayType(func(uint, error, *retry.Config) time.Duration { return next }),
 	)
 	if err == nil {
 		return execOutcome{out: out, attempts: attempts}
 	}
+	return r.retryOutcome(ctx, p, attempts, err, lastErr, stopped)
+}
+
+// retryOutcome reports how retrying ended: the last real error (not the context's, when
+// the run was canceled during a wait), and whether the attempts were exhausted.
+func (r *run) retryOutcome(ctx context.Context, p *retryPolicy, attempts int, err, lastErr error, stopped bool) execOutcome {
 	if lastErr != nil && ctx.Err() != nil && !errors.Is(lastErr, context.Canceled) {
 		// Canceled while waiting: report the cancellation, keeping the real last error.
 		err = WithKind(Canceled, fmt.Errorf("%w (last attempt: %v)", context.Cause(ctx), lastErr))

@@ -17,7 +17,9 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		}
 		return &NodeError{Node: n.name, Kind: k, Phase: phase, Attempts: attempts, Err: err}
 	}
-	r.setEnv(n, nil, nil, 0)
+	if len(n.beforePrep) > 0 {
+		r.setEnv(n, nil, nil, 0)
+	}
 	if err := r.runHooks(n, n.beforePrep, v); err != nil {
 		return "", nil, 0, fail("before_prep", 0, err, Data)
 	}
@@ -36,7 +38,9 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		e.exhausted = ex.exhausted
 		return "", nil, ex.attempts, e
 	}
-	r.setEnv(n, ex.out, nil, ex.attempts)
+	if len(n.afterExec) > 0 {
+		r.setEnv(n, ex.out, nil, ex.attempts)
+	}
 	if err := r.runHooks(n, n.afterExec, v); err != nil {
 		return "", ex.out, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 	}
@@ -77,7 +81,7 @@ func protect(f func() error) (err error) {
 // setEnv fills the reusable expression environment for node n.
 func (r *run) setEnv(n *node, result any, failure *NodeError, attempts int) {
 	r.env["result"] = result
-	r.env["node"] = n.name
+	r.env["node"] = n.nameVal
 	r.env["attempt"] = attempts
 	info := r.env["error"].(*ErrorInfo)
 	*info = ErrorInfo{}
@@ -95,10 +99,14 @@ func (r *run) choose(n *node, action string, result any, failure *NodeError, att
 	if len(edges) == 0 {
 		return nil, nil
 	}
-	r.setEnv(n, result, failure, attempts)
+	envSet := false
 	for _, e := range edges {
 		if e.guard == nil {
 			return e, nil
+		}
+		if !envSet {
+			r.setEnv(n, result, failure, attempts)
+			envSet = true
 		}
 		ok, err := e.guard.test(&r.vm, r.env)
 		if err != nil {

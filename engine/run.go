@@ -33,7 +33,13 @@ type RunOptions struct {
 	DisableBreakers bool
 	// MaxSteps overrides the workflow's max_steps when positive.
 	MaxSteps int
+	// PathLimit is how many steps Result.Path keeps (the first ones), so a long looping
+	// run keeps bounded memory; 0 means DefaultPathLimit, a negative value no limit.
+	PathLimit int
 }
+
+// DefaultPathLimit is how many steps a Result keeps when RunOptions.PathLimit is 0.
+const DefaultPathLimit = 10_000
 
 // run is the per-run state: everything that changes while a graph runs.
 type run struct {
@@ -46,6 +52,7 @@ type run struct {
 	scenarioName string
 	noBreakers   bool
 	maxSteps     int
+	pathLimit    int
 
 	shared map[string]any
 	params map[string]any
@@ -98,6 +105,12 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	if opts.MaxSteps > 0 {
 		r.maxSteps = opts.MaxSteps
 	}
+	switch r.pathLimit = opts.PathLimit; {
+	case r.pathLimit == 0:
+		r.pathLimit = DefaultPathLimit
+	case r.pathLimit < 0:
+		r.pathLimit = int(^uint(0) >> 1)
+	}
 	r.params = maps.Clone(g.params)
 	if r.params == nil {
 		r.params = map[string]any{}
@@ -138,6 +151,15 @@ func (r *run) emit(e Event) {
 	r.tracer.Event(e)
 }
 
+// record keeps a step in the result's path while under the path limit, counting the rest.
+func (r *run) record(st Step) {
+	if len(r.res.Path) < r.pathLimit {
+		r.res.Path = append(r.res.Path, st)
+		return
+	}
+	r.res.PathDropped++
+}
+
 func (r *run) degrade(node, reason string) {
 	r.degraded = true
 	r.res.Degradations = append(r.res.Degradations, node+": "+reason)
@@ -167,6 +189,7 @@ func (r *run) loop(ctx context.Context) {
 			return
 		}
 		cur, failure = r.step(ctx, cur, failure)
+		r.res.steps++
 	}
 	switch {
 	case r.res.Err != nil || r.failed:
@@ -204,13 +227,17 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	v := &r.visit
 	v.n, v.number, v.failure = n, r.visits[n.index], arrivedBy
 	st := Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
-	r.emit(Event{Kind: EventNodeStart, Node: n.name, Visit: v.number})
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventNodeStart, Node: n.name, Visit: v.number})
+	}
 
 	action, out, attempts, nerr := r.visitNode(ctx, n, v)
 	st.Attempts = attempts
 	var next *node
 	if nerr == nil {
-		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
+		if r.tracer != nil {
+			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
+		}
 		var e *edge
 		var rerr error
 		e, rerr = r.choose(n, action, out, nil, attempts)
@@ -219,7 +246,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 			nerr = &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr}
 		case e == nil:
 			st.Action, st.Route = action, "end"
-			r.res.Path = append(r.res.Path, st)
+			r.record(st)
 			return nil, nil
 		default:
 			st.Action, st.To, st.Route = action, e.to.name, "edge"
@@ -233,12 +260,14 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 		r.res.Failures = append(r.res.Failures, nerr)
 		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: nerr.Err.Error()}
 		fa := failureAction(nerr)
-		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: nerr.Err.Error()})
+		if r.tracer != nil {
+			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: nerr.Err.Error()})
+		}
 		var route, guard string
 		next, fa, route, guard = r.routeFailure(n, v, out, nerr, fa)
 		st.Action, st.Route, st.Guard = fa, route, guard
 		if next == nil {
-			r.res.Path = append(r.res.Path, st)
+			r.record(st)
 			r.res.Err = nerr
 			if !errors.Is(nerr, ErrUnrouted) {
 				nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
@@ -248,8 +277,10 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 		st.To = next.name
 		r.handled = true
 	}
-	r.res.Path = append(r.res.Path, st)
-	r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: next.name, Guard: st.Guard})
+	r.record(st)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: next.name, Guard: st.Guard})
+	}
 	return next, nerr
 }
 

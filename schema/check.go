@@ -113,7 +113,14 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 	seen := map[string]bool{}
 	var stack []string
 	names := w.NodeNames()
+	byName := make(map[string]*Node, len(w.Nodes))
+	for _, n := range w.Nodes {
+		byName[n.Name] = n
+	}
 	push := func(name string) {
+		if name == "" {
+			return
+		}
 		if !known[name] {
 			// A reference with a typo is reported where it is written; follow the
 			// suggested node so that its successors are not reported unreachable too.
@@ -127,7 +134,7 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 	push(w.Start.Name)
 	push(w.ErrorHandler.Name)
 	for len(stack) > 0 {
-		n := w.Node(stack[len(stack)-1])
+		n := byName[stack[len(stack)-1]]
 		stack = stack[:len(stack)-1]
 		for _, e := range n.Edges {
 			push(e.To.Name)
