@@ -51,10 +51,12 @@ func benchLoad(b *testing.B, src string) *Graph {
 
 // runSteps runs g for exactly b.N node visits (the loop never ends by itself) and
 // reports the time per visit, which is one transition.
-func runSteps(b *testing.B, g *Graph) {
+func runSteps(b *testing.B, g *Graph) { runStepsOn(b, g, NewVirtualClock(Epoch)) }
+
+func runStepsOn(b *testing.B, g *Graph, clock Clock) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	res, err := g.Run(context.Background(), RunOptions{MaxSteps: b.N, Clock: NewVirtualClock(Epoch)})
+	res, err := g.Run(context.Background(), RunOptions{MaxSteps: b.N, Clock: clock})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -120,9 +122,16 @@ nodes:
 }
 
 // BenchmarkPolicyStack: one node's success path through retry, breaker, bulkhead and
-// per-attempt timeout (on the virtual clock, which tests and simulations use).
-func BenchmarkPolicyStack(b *testing.B) {
-	g := benchLoad(b, `
+// per-attempt timeout, on the virtual clock that tests and simulations use.
+func BenchmarkPolicyStack(b *testing.B) { runSteps(b, benchLoad(b, policyStack)) }
+
+// BenchmarkPolicyStackRealClock is the same on the wall clock, where the timeout needs a
+// real timer and exec runs in its own goroutine so the timeout can cut it.
+func BenchmarkPolicyStackRealClock(b *testing.B) {
+	runStepsOn(b, benchLoad(b, policyStack), RealClock{})
+}
+
+const policyStack = `
 version: 1
 name: policies
 start: a
@@ -143,9 +152,7 @@ nodes:
     bulkhead: {max_concurrent: 4, max_wait: 1s}
     timeout: 1s
     on: {next: a}
-`)
-	runSteps(b, g)
-}
+`
 
 // generated returns a workflow of n nodes in a chain, each with a guarded edge and a
 // retry policy, for compile benchmarks.

@@ -17,6 +17,9 @@ type reportOptions struct {
 	color   bool
 }
 
+// reportPathLimit is how many steps of the path the text report shows.
+const reportPathLimit = 50
+
 // writeReport prints what a person wants to know after a run: the path, each stage's
 // record counts, retries and waits, fallbacks and why, breakers, calls, the final status
 // and what to do about the failures seen.
@@ -42,7 +45,11 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 		width = max(width, len(s.Node))
 		actionWidth = max(actionWidth, len(s.Action))
 	}
-	for i, s := range res.Path {
+	shown := res.Path
+	if len(shown) > reportPathLimit {
+		shown = shown[:reportPathLimit]
+	}
+	for i, s := range shown {
 		dest := "(end)"
 		switch {
 		case s.To != "":
@@ -65,6 +72,9 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 			extra = "  (" + strings.Join(note, "; ") + ")"
 		}
 		p.line("  %2d. %-*s  %-*s  %s%s", i+1, width, s.Node, actionWidth, s.Action, dest, extra)
+	}
+	if more := len(res.Path) - len(shown) + res.PathDropped; more > 0 {
+		p.line("      … %d more steps (%d visits in all; --trace records every one)", more, res.Steps())
 	}
 
 	stages(p, res)
@@ -136,7 +146,7 @@ func stages(p *printer, res *engine.Result) {
 	sh := res.Shared
 	if recs, ok := sh["records"].([]builtin.Record); ok {
 		src, _ := sh["data_source"].(string)
-		line := fmt.Sprintf("data        %d records from %s", len(recs), src)
+		line := fmt.Sprintf("data        %s from %s", plural(len(recs), "record"), src)
 		if age, _ := sh["data_age"].(string); age != "" {
 			line += " (age " + age + ")"
 		}
