@@ -114,7 +114,10 @@ func (h *errorHandler) Post(v *engine.Visit, _, out any) (string, error) {
 		}
 	}
 	rep.Status = "degraded"
-	if v.Failure() != nil && h.failRun {
+	if f := v.Failure(); f != nil && f.Kind == engine.Canceled {
+		// An interrupted run ends canceled whatever the handler says; it only cleans up.
+		rep.Status = "canceled"
+	} else if f != nil && h.failRun {
 		rep.Status = "failed"
 		v.Fail("error handler: " + rep.CauseKind + " failure that nothing closer handled")
 	} else {

@@ -48,6 +48,45 @@ nodes:
 	}
 }
 
+// TestInterruptRunsErrorHandler cancels a run while a node waits on the real clock: the
+// wait ends at once, the failure is not routed to the node's fallback, and the error
+// handler still runs before the run ends canceled.
+func TestInterruptRunsErrorHandler(t *testing.T) {
+	g := mustLoad(t, `
+version: 1
+name: interrupt
+start: work
+error_handler: handler
+nodes:
+  work:
+    type: sleep
+    params: {sleep: 1h}
+    fallback: spare
+    on: {success: done}
+  spare: {type: echo}
+  done: {type: echo}
+  handler: {type: echo, params: {action: other}}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := &Recorder{}
+	done := make(chan *Result)
+	go func() {
+		res, _ := g.Run(ctx, RunOptions{Tracer: rec})
+		done <- res
+	}()
+	for len(eventsOf(rec.Events(), EventAttempt)) == 0 {
+		runtime.Gosched()
+	}
+	cancel()
+	res := <-done
+	if got := pathString(res); got != "work → handler(other) = canceled" || res.Path[0].Route != "canceled" {
+		t.Fatalf("path %s (route %q)", got, res.Path[0].Route)
+	}
+	if !errors.Is(res.Err, context.Canceled) || res.Failures[len(res.Failures)-1].Kind != Canceled {
+		t.Fatalf("err %v, failures %v", res.Err, res.Failures)
+	}
+}
+
 // blockNode holds its exec until release is closed or ctx ends.
 type blockNode struct {
 	echoNode

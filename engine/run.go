@@ -177,8 +177,8 @@ func (r *run) loop(ctx context.Context) {
 	cur := r.g.start
 	var failure *NodeError
 	for steps := 0; cur != nil; steps++ {
-		if err := ctx.Err(); err != nil {
-			r.finish(StatusCanceled, WithKind(Canceled, fmt.Errorf("run canceled before node %q: %w", cur.name, context.Cause(ctx))))
+		if ctx.Err() != nil {
+			r.interrupted(ctx, cur)
 			return
 		}
 		if steps >= r.maxSteps {
@@ -188,8 +188,13 @@ func (r *run) loop(ctx context.Context) {
 			r.finish(StatusFailed, err)
 			return
 		}
+		at := cur
 		cur, failure = r.step(ctx, cur, failure)
 		r.res.steps++
+		if ctx.Err() != nil {
+			r.interrupted(ctx, at)
+			return
+		}
 	}
 	switch {
 	case r.res.Err != nil || r.failed:
@@ -199,6 +204,21 @@ func (r *run) loop(ctx context.Context) {
 	default:
 		r.finish(StatusSuccess, nil)
 	}
+}
+
+// interrupted ends a canceled run at a safe point (between visits, or after the visit
+// that saw the cancellation): the workflow's error handler runs once, on a context that
+// is no longer canceled, so it can classify and clean up; then the run ends canceled.
+func (r *run) interrupted(ctx context.Context, at *node) {
+	nerr := &NodeError{Node: at.name, Kind: Canceled, Phase: "route",
+		Err: WithKind(Canceled, fmt.Errorf("run interrupted at node %q: %w", at.name, context.Cause(ctx)))}
+	r.res.Failures = append(r.res.Failures, nerr)
+	if h := r.g.errorHandler; h != nil && at != h {
+		r.emit(Event{Kind: EventFallback, Node: at.name, To: h.name, ErrKind: Canceled, Message: "error_handler"})
+		r.step(context.WithoutCancel(ctx), h, nerr)
+		r.res.steps++
+	}
+	r.finish(StatusCanceled, nerr)
 }
 
 func (r *run) finish(s Status, err error) {
@@ -255,6 +275,12 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 			}
 			next = e.to
 		}
+	}
+	if nerr != nil && ctx.Err() != nil {
+		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: nerr.Err.Error()}
+		st.Route = "canceled"
+		r.record(st)
+		return nil, nil
 	}
 	if nerr != nil {
 		r.res.Failures = append(r.res.Failures, nerr)

@@ -6,17 +6,28 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal stops the run at its next safe point (the error handler
+		// still runs and the partial report is printed); a second one exits at once.
+		<-signals
+		fmt.Fprintln(os.Stderr, "kgrun: interrupted; finishing the current node and cleaning up (interrupt again to exit at once)")
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "kgrun: interrupted twice; exiting now")
+		os.Exit(exitInterrupted)
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	interrupted := ctx.Err() != nil // read before stop, which cancels ctx
-	stop()
-	if code == exitOK && interrupted {
+	if code == exitOK && ctx.Err() != nil {
 		code = exitInterrupted
 	}
 	os.Exit(code)

@@ -56,9 +56,11 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 			dest = "→ " + s.To
 		case s.Route == "unhandled":
 			dest = "(unhandled)"
+		case s.Route == "canceled":
+			dest = "(interrupted)"
 		}
 		note := []string{}
-		if s.Route != "edge" && s.Route != "end" && s.Route != "unhandled" {
+		if s.Route != "edge" && s.Route != "end" && s.Route != "unhandled" && s.Route != "canceled" {
 			note = append(note, s.Route)
 		}
 		if s.Guard != "" {
