@@ -81,9 +81,6 @@ func (processor) Post(v *engine.Visit, _, out any) (string, error) {
 	v.Set("failed_records", r.Failed)
 	v.Set("success_rate", r.SuccessRate)
 	v.Set("processing_mode", "full")
-	if len(r.Failed) > 0 {
-		v.Logger().Debug("records failed", "count", len(r.Failed))
-	}
 	return "success", nil
 }
 

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kgrun/kgrun/engine"
+)
+
+// runMany runs the workflow N times with seeds seed..seed+N-1, C at a time, sharing the
+// graph's breakers, and prints a summary.
+func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *runFlags, st *stats, stdout, stderr io.Writer) int {
+	type outcome struct {
+		status  engine.Status
+		elapsed time.Duration
+		calls   map[string]int
+		path    string
+	}
+	outcomes := make([]outcome, f.runs)
+	seeds := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < f.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range seeds {
+				o := opts
+				o.Seed = opts.Seed + int64(i)
+				res, err := g.Run(ctx, o)
+				if err != nil {
+					outcomes[i] = outcome{status: engine.StatusFailed}
+					continue
+				}
+				outcomes[i] = outcome{status: res.Status, elapsed: time.Duration(res.Elapsed), calls: res.Calls, path: strings.Join(res.PathNodes(), " > ")}
+			}
+		}()
+	}
+	for i := 0; i < f.runs; i++ {
+		seeds <- i
+	}
+	close(seeds)
+	wg.Wait()
+
+	statuses := map[engine.Status]int{}
+	calls := map[string]int{}
+	paths := map[string]int{}
+	var elapsed []time.Duration
+	for _, o := range outcomes {
+		statuses[o.status]++
+		for n, c := range o.calls {
+			calls[n] += c
+		}
+		paths[o.path]++
+		elapsed = append(elapsed, o.elapsed)
+	}
+	sort.Slice(elapsed, func(i, j int) bool { return elapsed[i] < elapsed[j] })
+	p := &printer{w: stdout}
+	header := fmt.Sprintf("%s · %d runs, concurrency %d · seeds %d..%d · breakers %s", g.Spec().Name, f.runs, f.concurrency,
+		opts.Seed, opts.Seed+int64(f.runs)-1, f.breakers)
+	if opts.Scenario != "" {
+		header += " · scenario " + opts.Scenario
+	}
+	if f.virtual {
+		header += " · virtual time"
+	}
+	p.line(header)
+	var sparts []string
+	for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusDegraded, engine.StatusFailed, engine.StatusCanceled} {
+		if statuses[s] > 0 || s != engine.StatusCanceled {
+			sparts = append(sparts, fmt.Sprintf("%s %d", s, statuses[s]))
+		}
+	}
+	p.line("Statuses: %s", strings.Join(sparts, " · "))
+	p.line("Elapsed per run: p50 %s · p90 %s · p99 %s · max %s", ms(pct(elapsed, 50)), ms(pct(elapsed, 90)), ms(pct(elapsed, 99)), ms(elapsed[len(elapsed)-1]))
+	var cparts []string
+	for _, n := range g.Spec().NodeNames() {
+		if calls[n] > 0 {
+			cparts = append(cparts, fmt.Sprintf("%s %d", n, calls[n]))
+		}
+	}
+	p.line("Calls: %s", strings.Join(cparts, " · "))
+	p.section("Paths")
+	keys := sortedKeys(paths)
+	sort.SliceStable(keys, func(i, j int) bool { return paths[keys[i]] > paths[keys[j]] })
+	for _, k := range keys {
+		p.line("  %5d  %s", paths[k], k)
+	}
+	if bs := g.Breakers(); len(bs) > 0 {
+		p.section("Breakers")
+		for _, b := range bs {
+			c := b.Counts
+			p.line("  %s  %s · %d successes, %d failures, %d ignored, %d rejected, %d transitions", b.Name, b.StateStr,
+				c.Successes, c.Failures, c.Ignored, c.Rejections, c.Transitions)
+		}
+		kinds := map[string]int{}
+		for _, t := range st.transitions {
+			kinds[t.From+" → "+t.To]++
+		}
+		for _, k := range sortedKeys(kinds) {
+			p.line("    %s ×%d", k, kinds[k])
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case statuses[engine.StatusFailed] > 0:
+		return exitFailed
+	}
+	return exitOK
+}
+
+// pct is the p-th percentile of sorted durations (nearest rank).
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (p*len(sorted) + 99) / 100
+	return sorted[max(0, min(len(sorted)-1, i-1))]
+}
