@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -204,6 +205,8 @@ func TestSuggest(t *testing.T) {
 		{"zzz", []string{"process"}, ""},
 		{"breakr", []string{"breaker", "breakers"}, "breaker"},
 		{"x", []string{"y"}, "y"},
+		{"processing_node", []string{"process"}, ""},
+		{strings.Repeat("a", 100), []string{strings.Repeat("a", 99)}, ""},
 	}
 	for _, c := range cases {
 		if got := Suggest(c.name, c.candidates); got != c.want {

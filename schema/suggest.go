@@ -6,9 +6,15 @@ import "fmt"
 // close enough to be a plausible typo (at most a third of the name's length, and at
 // least one edit).
 func Suggest(name string, candidates []string) string {
+	if len(name) > maxSuggestLen {
+		return "" // no typo is that long, and edit distance is quadratic in length
+	}
 	best, bestDist := "", -1
 	limit := max(1, len(name)/3)
 	for _, c := range candidates {
+		if diff := len(name) - len(c); diff > limit || -diff > limit {
+			continue
+		}
 		d := editDistance(name, c)
 		if d > limit {
 			continue
@@ -19,6 +25,9 @@ func Suggest(name string, candidates []string) string {
 	}
 	return best
 }
+
+// maxSuggestLen bounds the names Suggest considers.
+const maxSuggestLen = 64
 
 // DidYouMean formats a suggestion for a diagnostic's detail, or returns "" when there is
 // no plausible candidate.
