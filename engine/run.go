@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -276,15 +275,15 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 			next = e.to
 		}
 	}
-	if nerr != nil && ctx.Err() != nil {
-		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: nerr.Err.Error()}
-		st.Route = "canceled"
-		r.record(st)
-		return nil, nil
-	}
 	if nerr != nil {
-		r.res.Failures = append(r.res.Failures, nerr)
 		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: nerr.Err.Error()}
+		if ctx.Err() != nil {
+			// The cancellation caused this failure: loop's interruption handles it.
+			st.Route = "canceled"
+			r.record(st)
+			return nil, nil
+		}
+		r.res.Failures = append(r.res.Failures, nerr)
 		fa := failureAction(nerr)
 		if r.tracer != nil {
 			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: nerr.Err.Error()})
@@ -294,10 +293,8 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 		st.Action, st.Route, st.Guard = fa, route, guard
 		if next == nil {
 			r.record(st)
+			nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
 			r.res.Err = nerr
-			if !errors.Is(nerr, ErrUnrouted) {
-				nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
-			}
 			return nil, nil
 		}
 		st.To = next.name
