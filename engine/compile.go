@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -104,10 +103,8 @@ func (g *Graph) Breakers() []policy.Snapshot {
 // problem found, errors and warnings, sorted by position; the Graph is nil when any of
 // them is an error.
 func LoadFile(path string, reg *Registry) (*Graph, schema.Diagnostics) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		var ds schema.Diagnostics
-		ds.Errorf(schema.Pos{File: path}, "check the path", "cannot read workflow: %v", err)
+	data, ds := schema.ReadFile(path, schema.DefaultLimits)
+	if ds.HasErrors() {
 		return nil, ds
 	}
 	return Load(path, data, reg)

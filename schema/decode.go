@@ -48,7 +48,7 @@ func Decode(file string, data []byte) (*Workflow, Diagnostics) {
 func DecodeWithLimits(file string, data []byte, limits Limits) (*Workflow, Diagnostics) {
 	d := &decoder{file: file, limits: limits}
 	if len(data) > limits.MaxBytes {
-		d.diags.Errorf(Pos{File: file, Line: 1, Col: 1}, "split the workflow or raise the limit in the embedding program",
+		d.diags.Errorf(Pos{File: file, Line: 1, Col: 1}, tooBigHint,
 			"file is %d bytes, more than the limit of %d", len(data), limits.MaxBytes)
 		return nil, d.diags
 	}

@@ -54,9 +54,9 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 	var all []testOutcome
 	code := exitOK
 	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			fmt.Fprintf(stderr, "kgrun test: %v\n", err)
+		data, ds := schema.ReadFile(file, schema.DefaultLimits)
+		if ds.HasErrors() {
+			fmt.Fprintln(stderr, ds.Error())
 			code = exitUsage
 			continue
 		}

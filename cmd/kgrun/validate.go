@@ -25,12 +25,12 @@ func validateCommand(_ context.Context, args []string, stdout, stderr io.Writer)
 		errs := len(diags.Errors())
 		warns := len(diags) - errs
 		if g == nil {
-			fmt.Fprintf(stdout, "%s: invalid (%d errors, %d warnings)\n", file, errs, warns)
+			fmt.Fprintf(stdout, "%s: invalid (%s, %s)\n", file, plural(errs, "error"), plural(warns, "warning"))
 			code = exitUsage
 			continue
 		}
-		fmt.Fprintf(stdout, "%s: ok (%d nodes, %d scenarios, %d tests, %d warnings)\n", file,
-			len(g.Spec().Nodes), len(g.Spec().Scenarios), len(g.Spec().Tests), warns)
+		fmt.Fprintf(stdout, "%s: ok (%s, %s, %s, %s)\n", file, plural(len(g.Spec().Nodes), "node"),
+			plural(len(g.Spec().Scenarios), "scenario"), plural(len(g.Spec().Tests), "test"), plural(warns, "warning"))
 	}
 	return code
 }
