@@ -45,7 +45,7 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 		r.breakerChanged(n, v, number, tr)
 	}
 	if err != nil {
-		r.emit(Event{Kind: EventAttemptFailed, Node: n.name, Visit: v.number, Attempt: number, ErrKind: KindOf(err), Message: err.Error()})
+		r.emit(Event{Kind: EventAttemptFailed, Node: n.name, Visit: v.number, Attempt: number, ErrKind: KindOf(err), Message: ShortMessage(err)})
 		if r.logger.IsDebug() {
 			r.logger.Debug("attempt failed", "node", n.name, "attempt", number, "kind", KindOf(err), "error", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/kgrun/kgrun/engine/policy"
 )
@@ -121,3 +122,22 @@ type panicError struct {
 }
 
 func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// MaxMessageLen bounds the error messages copied into trace events and steps, so that a
+// node failing with a megabyte of text cannot swell a trace, a report or a journal. The
+// full error stays in Result.Err and Result.Failures.
+const MaxMessageLen = 1024
+
+// ShortMessage returns err's message, cut at MaxMessageLen bytes on a character boundary
+// with a note of how much was left out.
+func ShortMessage(err error) string {
+	msg := err.Error()
+	if len(msg) <= MaxMessageLen {
+		return msg
+	}
+	cut := MaxMessageLen
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
+}

@@ -235,7 +235,7 @@ func (r *run) finish(s Status, err error) {
 	r.res.Elapsed = Duration(r.clock.Now().Sub(r.start))
 	msg := ""
 	if err != nil {
-		msg = err.Error()
+		msg = ShortMessage(err)
 	}
 	r.emit(Event{Kind: EventRunEnd, Status: s, Message: msg})
 }
@@ -276,7 +276,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 		}
 	}
 	if nerr != nil {
-		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: nerr.Err.Error()}
+		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
 		if ctx.Err() != nil {
 			// The cancellation caused this failure: loop's interruption handles it.
 			st.Route = "canceled"
@@ -286,7 +286,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 		r.res.Failures = append(r.res.Failures, nerr)
 		fa := failureAction(nerr)
 		if r.tracer != nil {
-			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: nerr.Err.Error()})
+			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: ShortMessage(nerr.Err)})
 		}
 		var route, guard string
 		next, fa, route, guard = r.routeFailure(n, v, out, nerr, fa)

@@ -36,7 +36,7 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 	p.line(header)
 	p.line("Status: %s in %s", statusWord(res.Status, o.color), ms(time.Duration(res.Elapsed)))
 	if res.Err != nil && (res.Status == engine.StatusFailed || res.Status == engine.StatusCanceled) {
-		p.line("  %s", res.Err)
+		p.line("  %s", engine.ShortMessage(res.Err))
 	}
 
 	p.section("Path")
