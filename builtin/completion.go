@@ -37,15 +37,15 @@ func (completion) Prep(v *engine.Visit) (any, error) {
 		return nil, err
 	}
 	rep := CompletionReport{Processed: len(processed)}
-	if d, ok := v.Get("delivery"); ok {
-		if dr, ok := d.(DeliveryResult); ok {
-			rep.Delivered = dr.Delivered
-		}
+	if dr, ok, err := engine.SharedAs[DeliveryResult](v, "delivery"); err != nil {
+		return nil, err
+	} else if ok {
+		rep.Delivered = dr.Delivered
 	}
-	if a, ok := v.Get("alternate_delivery"); ok {
-		if ar, ok := a.(AlternateResult); ok {
-			rep.Alternate = ar.Records
-		}
+	if ar, ok, err := engine.SharedAs[AlternateResult](v, "alternate_delivery"); err != nil {
+		return nil, err
+	} else if ok {
+		rep.Alternate = ar.Records
 	}
 	rep.Mode, _ = stringOf(v, "processing_mode")
 	rep.Source, _ = stringOf(v, "data_source")

@@ -25,28 +25,20 @@ type Processed struct {
 
 // recordsFrom reads the records a previous node left in the shared store.
 func recordsFrom(v *engine.Visit) ([]Record, error) {
-	raw, ok := v.Get("records")
+	recs, ok, err := engine.SharedAs[[]Record](v, "records")
 	if !ok {
 		return nil, engine.Errorf(engine.Data, "no records in the shared store: route a data_collector or fallback_data node here first")
 	}
-	recs, ok := raw.([]Record)
-	if !ok {
-		return nil, engine.Errorf(engine.Data, "shared records has type %T, want the records a collector writes", raw)
-	}
-	return recs, nil
+	return recs, err
 }
 
 // processedFrom reads processed records from the shared store.
 func processedFrom(v *engine.Visit) ([]Processed, error) {
-	raw, ok := v.Get("processed")
+	p, ok, err := engine.SharedAs[[]Processed](v, "processed")
 	if !ok {
 		return nil, engine.Errorf(engine.Data, "no processed records in the shared store: route a processor or partial_processor here first")
 	}
-	p, ok := raw.([]Processed)
-	if !ok {
-		return nil, engine.Errorf(engine.Data, "shared processed has type %T", raw)
-	}
-	return p, nil
+	return p, err
 }
 
 // Cache keeps the last good batch of each source, so fallback_data can serve it when the

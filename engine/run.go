@@ -35,6 +35,13 @@ type RunOptions struct {
 	// PathLimit is how many steps Result.Path keeps (the first ones), so a long looping
 	// run keeps bounded memory; 0 means DefaultPathLimit, a negative value no limit.
 	PathLimit int
+	// Journal, when set, receives a Checkpoint after every completed visit. Every shared
+	// value must then be JSON-serialisable.
+	Journal Journal
+	// Resume continues a run rebuilt from its checkpoints instead of starting afresh.
+	// The run's other options (scenario, seed, params) should be the original run's for
+	// its remaining random draws to be the ones it would have made.
+	Resume *RunState
 }
 
 // DefaultPathLimit is how many steps a Result keeps when RunOptions.PathLimit is 0.
@@ -66,6 +73,11 @@ type run struct {
 	execRNG  *stream
 	visitRNG *stream
 	jitter   *stream
+
+	journal  *journalState
+	resume   *RunState
+	last     Step
+	lastNode *node
 
 	start    time.Time
 	seq      int
@@ -134,6 +146,10 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	if r.shared == nil {
 		r.shared = map[string]any{}
 	}
+	if opts.Journal != nil {
+		r.journal = &journalState{journal: opts.Journal, encoded: map[string][]byte{}}
+	}
+	r.resume = opts.Resume
 	r.env = map[string]any{"shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0}
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
@@ -152,6 +168,7 @@ func (r *run) emit(e Event) {
 
 // record keeps a step in the result's path while under the path limit, counting the rest.
 func (r *run) record(st Step) {
+	r.last = st
 	if len(r.res.Path) < r.pathLimit {
 		r.res.Path = append(r.res.Path, st)
 		return
@@ -172,10 +189,20 @@ func (r *run) fail(node, reason string) {
 // loop visits nodes until one ends the run.
 func (r *run) loop(ctx context.Context) {
 	r.start = r.clock.Now()
-	r.emit(Event{Kind: EventRunStart, Node: r.g.start.name, Message: r.scenarioName})
 	cur := r.g.start
 	var failure *NodeError
-	for steps := 0; cur != nil; steps++ {
+	if r.resume != nil {
+		var err error
+		if cur, failure, err = r.resumeFrom(r.resume); err != nil {
+			r.finish(StatusFailed, &NodeError{Node: r.resume.Next, Kind: Internal, Phase: "resume", Err: err})
+			return
+		}
+		r.start = r.start.Add(-time.Duration(r.resume.Elapsed))
+		r.emit(Event{Kind: EventRunResumed, Node: cur.name, Visit: r.res.steps, Message: r.scenarioName})
+	} else {
+		r.emit(Event{Kind: EventRunStart, Node: cur.name, Message: r.scenarioName})
+	}
+	for steps := r.res.steps; cur != nil; steps++ {
 		if ctx.Err() != nil {
 			r.interrupted(ctx, cur)
 			return
@@ -190,6 +217,15 @@ func (r *run) loop(ctx context.Context) {
 		at := cur
 		cur, failure = r.step(ctx, cur, failure)
 		r.res.steps++
+		if r.journal != nil && r.last.Route != "canceled" {
+			r.lastNode = at
+			if err := r.commit(cur, failure); err != nil {
+				nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
+				r.res.Failures = append(r.res.Failures, nerr)
+				r.finish(StatusFailed, nerr)
+				return
+			}
+		}
 		if ctx.Err() != nil {
 			r.interrupted(ctx, at)
 			return

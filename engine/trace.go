@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ const (
 	EventHook
 	EventFallback
 	EventTransition
+	// EventRunResumed starts a run continued from its journal, in place of run_start.
+	EventRunResumed
 )
 
 var eventNames = [...]string{
@@ -32,6 +35,7 @@ var eventNames = [...]string{
 	EventAttempt: "attempt", EventAttemptFailed: "attempt_failed", EventRetryScheduled: "retry_scheduled",
 	EventBreakerState: "breaker_state", EventBreakerRejected: "breaker_rejected", EventFaultInjected: "fault_injected",
 	EventHook: "hook", EventFallback: "fallback", EventTransition: "transition",
+	EventRunResumed: "run_resumed",
 }
 
 func (k EventKind) String() string {
@@ -44,11 +48,29 @@ func (k EventKind) String() string {
 // MarshalText writes the kind's name.
 func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText reads a kind's name, so stored traces can be read back.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	for i, name := range eventNames {
+		if name != "" && name == string(b) {
+			*k = EventKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown trace event %q", b)
+}
+
 // Duration marshals as a Go duration string ("1.5s"), which people can read in a trace.
 type Duration time.Duration
 
 // MarshalText writes the duration as a string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
 
 func (d Duration) String() string { return time.Duration(d).String() }
 

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -197,4 +198,54 @@ func (b *Breaker) Snapshot() Snapshot {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return Snapshot{Name: b.cfg.Name, State: b.state, StateStr: b.state.String(), Failures: b.failures, Counts: b.counts}
+}
+
+// BreakerState is what a breaker must carry across processes to behave as one long-lived
+// breaker: its state, the current run of failures, when it opened (on the clock its
+// callers use) and its counts. Probes in flight are not part of it: a process that ends
+// with a probe in flight leaves a half-open breaker that admits probes again.
+type BreakerState struct {
+	State    string    `json:"state"`
+	Failures int       `json:"consecutive_failures"`
+	OpenedAt time.Time `json:"opened_at,omitzero"`
+	Counts   Counts    `json:"counts"`
+}
+
+// Export returns the breaker's state for saving.
+func (b *Breaker) Export() BreakerState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := BreakerState{State: b.state.String(), Failures: b.failures, Counts: b.counts}
+	if b.state != Closed {
+		st.OpenedAt = b.openedAt
+	}
+	return st
+}
+
+// Restore replaces the breaker's state with a saved one. Results of calls admitted
+// before Restore are ignored, as after any state change. An unknown state name is an
+// error and leaves the breaker unchanged.
+func (b *Breaker) Restore(st BreakerState) error {
+	s, ok := parseState(st.State)
+	if !ok {
+		return fmt.Errorf("breaker %q: unknown saved state %q", b.cfg.Name, st.State)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.state = s
+	b.generation++
+	b.failures = max(st.Failures, 0)
+	b.openedAt = st.OpenedAt
+	b.probes = 0
+	b.counts = st.Counts
+	return nil
+}
+
+func parseState(name string) (State, bool) {
+	for _, s := range []State{Closed, Open, HalfOpen} {
+		if s.String() == name {
+			return s, true
+		}
+	}
+	return 0, false
 }

@@ -138,3 +138,43 @@ func TestBulkhead(t *testing.T) {
 		t.Fatalf("in use %d", b.InUse())
 	}
 }
+
+// TestBreakerExportRestore: a breaker restored from another's export behaves as the
+// original would have: still open before open_timeout, half-open after it, with the
+// counts carried over; a stale ticket from before the restore changes nothing.
+func TestBreakerExportRestore(t *testing.T) {
+	cfg := BreakerConfig{Name: "api", FailureThreshold: 2, OpenTimeout: 30 * time.Second, HalfOpenMaxCalls: 1}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := NewBreaker(cfg)
+	for range 2 {
+		tk, _, _ := a.Allow(t0)
+		a.Record(tk, t0, Failure)
+	}
+	saved := a.Export()
+	if saved.State != "open" || !saved.OpenedAt.Equal(t0) || saved.Counts.Failures != 2 {
+		t.Fatalf("export %+v", saved)
+	}
+
+	b := NewBreaker(cfg)
+	stale, _, _ := b.Allow(t0)
+	if err := b.Restore(saved); err != nil {
+		t.Fatal(err)
+	}
+	if tr := b.Record(stale, t0, Success); tr.Changed || b.Snapshot().State != Open {
+		t.Fatalf("a ticket from before the restore changed the breaker: %+v", b.Snapshot())
+	}
+	if _, ok, _ := b.Allow(t0.Add(10 * time.Second)); ok {
+		t.Fatal("restored open breaker admitted a call before open_timeout")
+	}
+	tk, ok, tr := b.Allow(t0.Add(30 * time.Second))
+	if !ok || tr.To != HalfOpen {
+		t.Fatalf("after open_timeout: admitted %v, transition %+v", ok, tr)
+	}
+	b.Record(tk, t0.Add(30*time.Second), Success)
+	if s := b.Snapshot(); s.State != Closed || s.Counts.Rejections != 1 || s.Counts.Failures != 2 {
+		t.Fatalf("after the probe: %+v", s)
+	}
+	if err := b.Restore(BreakerState{State: "ajar"}); err == nil || b.Snapshot().State != Closed {
+		t.Fatalf("unknown state: err %v, state %v", err, b.Snapshot().State)
+	}
+}

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+type journalFunc func(*Checkpoint) error
+
+func (f journalFunc) Commit(cp *Checkpoint) error { return f(cp) }
+
+// TestJournalRefusesValuesItCannotEncode: a shared value that is not JSON-serialisable
+// stops a journaled run before it goes on, naming the node and the key.
+func TestJournalRefusesValuesItCannotEncode(t *testing.T) {
+	g := loadFaulty(t, &faultyNode{out: make(chan int)}, faultyWorkflow)
+	commits := 0
+	res, _ := runVirtual(t, g, RunOptions{Journal: journalFunc(func(*Checkpoint) error { commits++; return nil })})
+	if res.Status != StatusFailed || commits != 0 {
+		t.Fatalf("status %s after %d commits", res.Status, commits)
+	}
+	msg := res.Err.Error()
+	for _, want := range []string{`node "work" left shared["work"] holding a chan int`, "cannot be journaled", "store plain data"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if res.Visited("done") {
+		t.Error("the run went on after a failed commit")
+	}
+}
+
+// TestJournalCommitsOnlyChanges: each checkpoint carries the keys its visit changed or
+// removed, the next node and the visit's outcome.
+func TestJournalCommitsOnlyChanges(t *testing.T) {
+	g := mustLoad(t, `
+version: 1
+name: changes
+start: a
+nodes:
+  a: {type: echo, params: {value: 1}, on: {success: b}}
+  b: {type: echo, params: {value: 2}, on: {success: c}}
+  c: {type: echo, params: {value: 2}}
+`)
+	var got []string
+	fail := errors.New("disk full")
+	res, _ := runVirtual(t, g, RunOptions{Shared: map[string]any{"keep": "x"}, Journal: journalFunc(func(cp *Checkpoint) error {
+		line := cp.Step.Node + "→" + cp.Next + ":"
+		for _, k := range sortedKeys(anyMap(cp.Set)) {
+			line += " " + k + "=" + string(cp.Set[k])
+		}
+		got = append(got, line)
+		if cp.Seq == 3 {
+			return fail
+		}
+		return nil
+	})})
+	want := []string{"a→b: a=1 keep=\"x\"", "b→c: b=2", "c→: c=2"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("checkpoints\n got %q\nwant %q", got, want)
+	}
+	if res.Status != StatusFailed || !errors.Is(res.Err, fail) || !strings.Contains(res.Err.Error(), "cannot commit visit 3 (c)") {
+		t.Fatalf("a failed commit: status %s, err %v", res.Status, res.Err)
+	}
+}
+
+func anyMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// RunState is a run rebuilt from its checkpoints, for RunOptions.Resume. Applying every
+// checkpoint continues the run after its last committed visit (a crash, an interruption,
+// max_steps); applying those before a checkpoint's RedriveFrom redrives a failed run from
+// the visit that failed, with the shared store as it was before that visit.
+//
+// Shared values come back as JSON values (map[string]any, []any, float64, string, bool);
+// nodes read them into their own types with SharedAs.
+type RunState struct {
+	// Next is where the run continues; "" means the workflow's start.
+	Next string
+	// Failure is the failure that leads to Next, which the node there can read.
+	Failure *FailureRecord
+	// Seq is the number of visits applied.
+	Seq int
+	// Elapsed is the run's time so far.
+	Elapsed Duration
+	// TraceSeq is the number of trace events already recorded, so new ones follow on.
+	TraceSeq int
+
+	shared       map[string]any
+	encoded      map[string][]byte
+	visits       map[string]int
+	calls        map[string]int
+	path         []Step
+	pathDropped  int
+	failures     []FailureRecord
+	degradations []string
+	handled      bool
+	degraded     bool
+	failed       bool
+}
+
+// NewRunState returns the state of a run that has not started.
+func NewRunState() *RunState {
+	return &RunState{shared: map[string]any{}, encoded: map[string][]byte{}, visits: map[string]int{}, calls: map[string]int{}}
+}
+
+// Apply replays one checkpoint. Checkpoints must come in order, from Seq 1.
+func (s *RunState) Apply(cp *Checkpoint) error {
+	if cp.Seq != s.Seq+1 {
+		return fmt.Errorf("checkpoint %d follows %d: the journal is missing visits", cp.Seq, s.Seq)
+	}
+	for k, raw := range cp.Set {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("checkpoint %d: shared[%q]: %w", cp.Seq, k, err)
+		}
+		s.shared[k] = v
+		s.encoded[k] = raw
+	}
+	for _, k := range cp.Deleted {
+		delete(s.shared, k)
+		delete(s.encoded, k)
+	}
+	s.Seq = cp.Seq
+	s.Next, s.Failure = cp.Next, cp.Failure
+	s.Elapsed = cp.Elapsed
+	s.visits[cp.Step.Node] = max(s.visits[cp.Step.Node], cp.Step.Visit)
+	s.calls[cp.Step.Node] = cp.Calls
+	if len(s.path) < DefaultPathLimit {
+		s.path = append(s.path, cp.Step)
+	} else {
+		s.pathDropped++
+	}
+	s.failures = append(s.failures, cp.Failures...)
+	s.degradations = append(s.degradations, cp.Degradations...)
+	s.handled, s.degraded, s.failed = cp.Handled, cp.Degraded, cp.Failed
+	return nil
+}
+
+// Shared returns the rebuilt shared store.
+func (s *RunState) Shared() map[string]any { return s.shared }
+
+// resumeFrom loads a rebuilt state into a new run and returns the node to continue at.
+func (r *run) resumeFrom(s *RunState) (*node, *NodeError, error) {
+	at := r.g.start
+	if s.Next != "" {
+		at = r.g.byName[s.Next]
+		if at == nil {
+			return nil, nil, fmt.Errorf("the run continues at node %q, which the workflow no longer has", s.Next)
+		}
+	}
+	for name, n := range s.visits {
+		if nd := r.g.byName[name]; nd != nil {
+			r.visits[nd.index] = n
+		}
+	}
+	for name, n := range s.calls {
+		if nd := r.g.byName[name]; nd != nil {
+			r.calls[nd.index] = n
+		}
+	}
+	for k, v := range s.shared {
+		r.shared[k] = v
+	}
+	if r.journal != nil {
+		for k, b := range s.encoded {
+			r.journal.encoded[k] = b
+		}
+	}
+	r.res.Path = append(r.res.Path[:0], s.path...)
+	r.res.PathDropped = s.pathDropped
+	r.res.steps = s.Seq
+	for i := range s.failures {
+		r.res.Failures = append(r.res.Failures, s.failures[i].NodeError())
+	}
+	r.res.Degradations = append(r.res.Degradations, s.degradations...)
+	r.handled, r.degraded, r.failed = s.handled, s.degraded, s.failed
+	r.seq = s.TraceSeq
+	if r.journal != nil {
+		r.journal.failures, r.journal.degradations = len(r.res.Failures), len(r.res.Degradations)
+	}
+	return at, s.Failure.NodeError(), nil
+}
+
+// SharedAs reads a shared key as a T. A value of another type, such as one rebuilt from
+// a journal as generic JSON, is converted through its JSON encoding and stored back as
+// a T, so the conversion happens once. ok is false when the key is absent.
+func SharedAs[T any](v *Visit, key string) (val T, ok bool, err error) {
+	raw, ok := v.r.shared[key]
+	if !ok {
+		return val, false, nil
+	}
+	if t, isT := raw.(T); isT {
+		return t, true, nil
+	}
+	b, err := json.Marshal(raw)
+	if err == nil {
+		err = json.Unmarshal(b, &val)
+	}
+	if err != nil {
+		return val, true, Errorf(Data, "shared[%q] holds a %T that does not convert to %T: %v", key, raw, val, err)
+	}
+	v.r.shared[key] = val
+	return val, true, nil
+}
