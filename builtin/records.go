@@ -74,6 +74,32 @@ func (c *Cache) Get(source string) ([]Record, time.Time, bool) {
 	return append([]Record(nil), b.records...), b.at, true
 }
 
+// CachedBatch is a source's last good batch as Export and Import exchange it.
+type CachedBatch struct {
+	Records []Record  `json:"records"`
+	At      time.Time `json:"at"`
+}
+
+// Export returns every source's batch, for saving across processes.
+func (c *Cache) Export() map[string]CachedBatch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]CachedBatch, len(c.batches))
+	for src, b := range c.batches {
+		out[src] = CachedBatch{Records: append([]Record(nil), b.records...), At: b.at}
+	}
+	return out
+}
+
+// Import adds saved batches, replacing those of the same sources.
+func (c *Cache) Import(batches map[string]CachedBatch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for src, b := range batches {
+		c.batches[src] = cachedBatch{records: append([]Record(nil), b.Records...), at: b.At}
+	}
+}
+
 func shortDuration(d time.Duration) string {
 	if d < 0 {
 		d = 0

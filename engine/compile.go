@@ -90,6 +90,28 @@ func (g *Graph) Breaker(name string) (policy.Snapshot, bool) {
 	return b.Snapshot(), true
 }
 
+// BreakerNames returns the breakers' names, in declaration order.
+func (g *Graph) BreakerNames() []string { return slices.Clone(g.breakerNames) }
+
+// ExportBreaker returns the named breaker's state, for carrying it to another process.
+func (g *Graph) ExportBreaker(name string) (policy.BreakerState, bool) {
+	b, ok := g.breakers[name]
+	if !ok {
+		return policy.BreakerState{}, false
+	}
+	return b.Export(), true
+}
+
+// RestoreBreaker sets the named breaker's state from one saved by ExportBreaker. The
+// graph's runs share the breaker, so restore before running.
+func (g *Graph) RestoreBreaker(name string, st policy.BreakerState) error {
+	b, ok := g.breakers[name]
+	if !ok {
+		return fmt.Errorf("no breaker %q", name)
+	}
+	return b.Restore(st)
+}
+
 // Breakers returns snapshots of every breaker, in declaration order.
 func (g *Graph) Breakers() []policy.Snapshot {
 	out := make([]policy.Snapshot, 0, len(g.breakerNames))

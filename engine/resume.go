@@ -3,6 +3,7 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 )
 
 // RunState is a run rebuilt from its checkpoints, for RunOptions.Resume. Applying every
@@ -140,4 +141,15 @@ func SharedAs[T any](v *Visit, key string) (val T, ok bool, err error) {
 	}
 	v.r.shared[key] = val
 	return val, true, nil
+}
+
+// Result returns what the rebuilt run had produced, for reporting a past run. The caller
+// fills in what checkpoints do not carry: workflow, scenario, seed, status and error.
+func (s *RunState) Result() *Result {
+	res := &Result{Path: s.path, PathDropped: s.pathDropped, Shared: s.shared, Degradations: s.degradations,
+		Calls: maps.Clone(s.calls), Elapsed: s.Elapsed, steps: s.Seq}
+	for i := range s.failures {
+		res.Failures = append(res.Failures, s.failures[i].NodeError())
+	}
+	return res
 }

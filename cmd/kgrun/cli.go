@@ -35,6 +35,9 @@ func commands() []command {
 		{"validate", "check workflow files and print every diagnostic", "kgrun validate FILE...", validateCommand},
 		{"graph", "print a workflow's graph as mermaid or dot", "kgrun graph FILE [--format mermaid|dot]", graphCommand},
 		{"test", "run the tests declared in workflow files", "kgrun test FILE... [--format text|json]", testCommand},
+		{"runs", "list the runs recorded in the store", "kgrun runs [--state PATH] [--format text|json]", runsCommand},
+		{"show", "print a past run's report and trace", "kgrun show RUN_ID [--state PATH] [--no-trace] [--format text|json]", showCommand},
+		{"resume", "continue a crashed or interrupted run, or redrive a failed one", "kgrun resume RUN_ID [FILE] [flags]", resumeCommand},
 		{"schema", "print the JSON Schema for workflow files", "kgrun schema", schemaCommand},
 		{"help", "show help for a command", "kgrun help [COMMAND]", helpCommand},
 	}
@@ -117,6 +120,12 @@ func flagSetFor(name string) *flag.FlagSet {
 		return fs
 	case "test":
 		fs, _ := newTestFlags()
+		return fs
+	case "runs", "show":
+		fs, _ := newListFlags(name)
+		return fs
+	case "resume":
+		fs, _ := newResumeFlags()
 		return fs
 	}
 	return nil

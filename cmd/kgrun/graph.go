@@ -30,7 +30,7 @@ func graphCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *format != "mermaid" && *format != "dot" {
 		return usageError(stderr, "graph", fmt.Errorf("--format takes mermaid or dot, not %q", *format))
 	}
-	g, code := load(pos[0], stderr)
+	g, code := load(pos[0], stderr, nil)
 	if g == nil {
 		return code
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -15,6 +16,9 @@ import (
 type reportOptions struct {
 	virtual bool
 	color   bool
+	// runID names the run in the store ("" when none); resumed says how it resumed.
+	runID   string
+	resumed string
 }
 
 // reportPathLimit is how many steps of the path the text report shows.
@@ -23,7 +27,7 @@ const reportPathLimit = 50
 // writeReport prints what a person wants to know after a run: the path, each stage's
 // record counts, retries and waits, fallbacks and why, breakers, calls, the final status
 // and what to do about the failures seen.
-func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o reportOptions) {
+func writeReport(w io.Writer, res *engine.Result, st *stats, nodes []string, o reportOptions) {
 	p := &printer{w: w}
 	header := res.Workflow
 	if res.Scenario != "" {
@@ -34,6 +38,12 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 		header += " · virtual time"
 	}
 	p.line(header)
+	if o.runID != "" {
+		p.line("Run %s (kgrun show %s)", o.runID, o.runID)
+	}
+	if o.resumed != "" {
+		p.line("Resumed: %s", o.resumed)
+	}
 	p.line("Status: %s in %s", statusWord(res.Status, o.color), ms(time.Duration(res.Elapsed)))
 	if res.Err != nil && (res.Status == engine.StatusFailed || res.Status == engine.StatusCanceled) {
 		p.line("  %s", engine.ShortMessage(res.Err))
@@ -120,7 +130,7 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 
 	p.section("Calls")
 	var calls []string
-	for _, n := range g.Spec().NodeNames() {
+	for _, n := range nodes {
 		if c := res.Calls[n]; c > 0 {
 			calls = append(calls, fmt.Sprintf("%s %d", n, c))
 		}
@@ -146,24 +156,24 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, g *engine.Graph, o 
 func stages(p *printer, res *engine.Result) {
 	var lines []string
 	sh := res.Shared
-	if recs, ok := sh["records"].([]builtin.Record); ok {
-		src, _ := sh["data_source"].(string)
+	if recs, ok := sharedAs[[]builtin.Record](sh, "records"); ok {
+		src, _ := sharedAs[string](sh, "data_source")
 		line := fmt.Sprintf("data        %s from %s", plural(len(recs), "record"), src)
-		if age, _ := sh["data_age"].(string); age != "" {
+		if age, _ := sharedAs[string](sh, "data_age"); age != "" {
 			line += " (age " + age + ")"
 		}
 		lines = append(lines, line)
 	}
-	if proc, ok := sh["processed"].([]builtin.Processed); ok {
-		mode, _ := sh["processing_mode"].(string)
-		rate, _ := sh["success_rate"].(float64)
+	if proc, ok := sharedAs[[]builtin.Processed](sh, "processed"); ok {
+		mode, _ := sharedAs[string](sh, "processing_mode")
+		rate, _ := sharedAs[float64](sh, "success_rate")
 		line := fmt.Sprintf("processing  %s: %d processed (success rate %.0f%%)", mode, len(proc), rate*100)
-		if failed, _ := sh["failed_records"].([]int); len(failed) > 0 {
+		if failed, _ := sharedAs[[]int](sh, "failed_records"); len(failed) > 0 {
 			line += fmt.Sprintf(", %s failed (ids %s)", plural(len(failed), "record"), joinInts(failed, 8))
 		}
 		lines = append(lines, line)
 	}
-	if d, ok := sh["delivery"].(builtin.DeliveryResult); ok {
+	if d, ok := sharedAs[builtin.DeliveryResult](sh, "delivery"); ok {
 		var chs []string
 		for _, c := range d.Channels {
 			s := c.Name + " " + c.Status
@@ -174,13 +184,13 @@ func stages(p *printer, res *engine.Result) {
 		}
 		lines = append(lines, fmt.Sprintf("delivery    %s → %d of %d delivered", strings.Join(chs, " · "), d.Delivered, d.Total))
 	}
-	if a, ok := sh["alternate_delivery"].(builtin.AlternateResult); ok {
+	if a, ok := sharedAs[builtin.AlternateResult](sh, "alternate_delivery"); ok {
 		lines = append(lines, fmt.Sprintf("alternate   wrote %d records to %s in the alternate directory", a.Records, a.File))
 	}
-	if c, ok := sh["completion"].(builtin.CompletionReport); ok {
+	if c, ok := sharedAs[builtin.CompletionReport](sh, "completion"); ok {
 		lines = append(lines, "completion  "+c.Verdict)
 	}
-	if e, ok := sh["error_report"].(builtin.ErrorReport); ok {
+	if e, ok := sharedAs[builtin.ErrorReport](sh, "error_report"); ok {
 		line := "errors      " + e.Status
 		if len(e.CleanedUp) > 0 {
 			line += "; cleaned up " + strings.Join(e.CleanedUp, ", ")
@@ -194,6 +204,24 @@ func stages(p *printer, res *engine.Result) {
 	for _, l := range lines {
 		p.line("  %s", l)
 	}
+}
+
+// sharedAs reads a shared value as a T. Values rebuilt from a journal are generic JSON;
+// they are converted through their encoding.
+func sharedAs[T any](sh map[string]any, key string) (T, bool) {
+	var v T
+	raw, ok := sh[key]
+	if !ok {
+		return v, false
+	}
+	if t, ok := raw.(T); ok {
+		return t, true
+	}
+	b, err := json.Marshal(raw)
+	if err != nil || json.Unmarshal(b, &v) != nil {
+		return v, false
+	}
+	return v, true
 }
 
 func recommendationsFor(res *engine.Result) []string {

@@ -16,6 +16,7 @@ import (
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
 	"github.com/kgrun/kgrun/schema"
+	"github.com/kgrun/kgrun/store"
 )
 
 // runFlags are the flags of "kgrun run".
@@ -39,6 +40,8 @@ type runFlags struct {
 	demoBreaker   bool
 	maxSteps      int
 	noColor       bool
+	clockStart    string
+	state         stateFlags
 }
 
 // setFlags collects repeated --set key=value flags.
@@ -69,6 +72,8 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.demoBreaker, "demo-circuit-breaker", false, "show a circuit breaker alone against a service failing 80% of calls")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "override the workflow's max_steps")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
+	fs.StringVar(&f.clockStart, "clock-start", "", "with --virtual-time, start the clock at `TIME` (RFC 3339) instead of where the store's last virtual run left it")
+	f.state.register(fs, true)
 	return fs, f
 }
 
@@ -91,7 +96,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := f.check(); err != nil {
 		return usageError(stderr, "run", err)
 	}
-	g, code := load(file, stderr)
+	cache := builtin.NewCache()
+	g, code := load(file, stderr, cache)
 	if g == nil {
 		return code
 	}
@@ -108,38 +114,87 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageError(stderr, "run", err)
 	}
 	st := newStats()
-	var tracer engine.Tracer = st
-	if f.trace != "" {
-		tf, err := os.Create(f.trace)
+	tracer, closeTrace, err := traceTo(f.trace, st, stderr)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	defer closeTrace()
+	if f.clockStart != "" && !f.virtual {
+		return usageError(stderr, "run", fmt.Errorf("--clock-start sets the virtual clock; add --virtual-time"))
+	}
+	// --runs simulates many runs side by side: it keeps nothing in the store.
+	var db store.Store
+	if f.runs == 1 && f.state.enabled() {
+		bolt, err := f.state.open(false)
 		if err != nil {
-			return usageError(stderr, "run", fmt.Errorf("trace file: %w", err))
+			return usageError(stderr, "run", err)
 		}
-		defer tf.Close()
-		jl := engine.NewJSONLines(tf)
-		tracer = engine.Tee{st, jl}
-		defer func() {
-			if err := jl.Err(); err != nil {
-				fmt.Fprintf(stderr, "kgrun: writing trace: %v\n", err)
-			}
-		}()
+		defer bolt.Close()
+		db = bolt
 	}
 	var clock engine.Clock = engine.RealClock{}
 	if f.virtual {
-		clock = engine.NewVirtualClock(engine.Epoch)
+		start, err := virtualStart(db, f.clockStart)
+		if err != nil {
+			return usageError(stderr, "run", err)
+		}
+		clock = engine.NewVirtualClock(start)
 	}
 	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Clock: clock, Tracer: tracer, Logger: logger,
 		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
 	if f.runs > 1 {
 		return runMany(ctx, g, opts, f, st, stdout, stderr)
 	}
-	res, err := g.Run(ctx, opts)
+	ro := reportOptions{virtual: f.virtual, color: !f.noColor && isTerminal(stdout)}
+	if db == nil {
+		res, err := g.Run(ctx, opts)
+		if err != nil {
+			return usageError(stderr, "run", err)
+		}
+		return printResult(stdout, res, st, g.Spec().NodeNames(), f.format, ro)
+	}
+	meta, err := newMeta(db, g, file, f, scenario, clock.Now())
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
-	if f.format == "json" {
+	ro.runID = meta.ID
+	j := &journaled{db: db, meta: meta, saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(f.virtual), workflow: g.Spec().Name}, commitEvery: f.state.commitEvery}
+	res, err := j.run(ctx, g, opts, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "kgrun: %v\n", err)
+		if res == nil {
+			return exitUsage
+		}
+	}
+	return printResult(stdout, res, st, g.Spec().NodeNames(), f.format, ro)
+}
+
+// traceTo returns a run's tracer: st, and a JSON-lines file too when path is set; the
+// function returned closes the file and reports a failed write.
+func traceTo(path string, st *stats, stderr io.Writer) (engine.Tracer, func(), error) {
+	if path == "" {
+		return st, func() {}, nil
+	}
+	tf, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trace file: %w", err)
+	}
+	jl := engine.NewJSONLines(tf)
+	return engine.Tee{st, jl}, func() {
+		if err := jl.Err(); err != nil {
+			fmt.Fprintf(stderr, "kgrun: writing trace: %v\n", err)
+		}
+		tf.Close()
+	}, nil
+}
+
+// printResult writes a run's report or JSON result and returns the exit code its
+// status calls for.
+func printResult(stdout io.Writer, res *engine.Result, st *stats, nodes []string, format string, ro reportOptions) int {
+	if format == "json" {
 		writeJSONResult(stdout, res, st)
 	} else {
-		writeReport(stdout, res, st, g, reportOptions{virtual: f.virtual, color: !f.noColor && isTerminal(stdout)})
+		writeReport(stdout, res, st, nodes, ro)
 	}
 	return exitCode(res.Status)
 }
@@ -226,8 +281,8 @@ func parseSets(sets []string) (map[string]any, error) {
 
 // load reads and compiles a workflow with the built-in types, printing diagnostics to
 // stderr. It returns nil and the exit code when the file has errors.
-func load(file string, stderr io.Writer) (*engine.Graph, int) {
-	g, ds := engine.LoadFile(file, builtin.Registry(builtin.Options{}))
+func load(file string, stderr io.Writer, cache *builtin.Cache) (*engine.Graph, int) {
+	g, ds := engine.LoadFile(file, builtin.Registry(builtin.Options{Cache: cache}))
 	if len(ds) > 0 {
 		fmt.Fprintln(stderr, ds.Error())
 	}
