@@ -219,3 +219,16 @@ func TestMain(m *testing.M) {
 	os.Setenv(stateEnv, "none")
 	os.Exit(m.Run())
 }
+
+// TestShippedWorkflowTestsPass runs the tests every shipped workflow declares.
+func TestShippedWorkflowTestsPass(t *testing.T) {
+	files, _ := filepath.Glob("../../workflows/*.yaml")
+	more, _ := filepath.Glob("../../testdata/valid/*.yaml")
+	for _, f := range append(files, more...) {
+		rel := strings.TrimPrefix(f, "../../")
+		out, stderr, code := kgrun(t, "test", rel)
+		if code != exitOK && !strings.Contains(stderr, "declares no tests") {
+			t.Errorf("kgrun test %s: exit %d\n%s%s", rel, code, out, stderr)
+		}
+	}
+}
