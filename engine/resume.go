@@ -26,6 +26,7 @@ type RunState struct {
 	TraceSeq int
 
 	shared       map[string]any
+	decoded      bool
 	encoded      map[string][]byte
 	visits       map[string]int
 	calls        map[string]int
@@ -48,18 +49,18 @@ func (s *RunState) Apply(cp *Checkpoint) error {
 	if cp.Seq != s.Seq+1 {
 		return fmt.Errorf("checkpoint %d follows %d: the journal is missing visits", cp.Seq, s.Seq)
 	}
+	// Values are decoded once, when the state is used: a key rewritten by many visits
+	// costs one decoding, not one per visit.
 	for k, raw := range cp.Set {
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("checkpoint %d: shared[%q]: %w", cp.Seq, k, err)
+		if !json.Valid(raw) {
+			return fmt.Errorf("checkpoint %d: shared[%q] is not valid JSON", cp.Seq, k)
 		}
-		s.shared[k] = v
 		s.encoded[k] = raw
 	}
 	for _, k := range cp.Deleted {
-		delete(s.shared, k)
 		delete(s.encoded, k)
 	}
+	s.decoded = false
 	s.Seq = cp.Seq
 	s.Next, s.Failure = cp.Next, cp.Failure
 	s.Elapsed = cp.Elapsed
@@ -77,7 +78,18 @@ func (s *RunState) Apply(cp *Checkpoint) error {
 }
 
 // Shared returns the rebuilt shared store.
-func (s *RunState) Shared() map[string]any { return s.shared }
+func (s *RunState) Shared() map[string]any {
+	if !s.decoded {
+		clear(s.shared)
+		for k, raw := range s.encoded {
+			var v any
+			_ = json.Unmarshal(raw, &v) // Apply checked that raw is valid JSON
+			s.shared[k] = v
+		}
+		s.decoded = true
+	}
+	return s.shared
+}
 
 // resumeFrom loads a rebuilt state into a new run and returns the node to continue at.
 func (r *run) resumeFrom(s *RunState) (*node, *NodeError, error) {
@@ -98,7 +110,7 @@ func (r *run) resumeFrom(s *RunState) (*node, *NodeError, error) {
 			r.calls[nd.index] = n
 		}
 	}
-	for k, v := range s.shared {
+	for k, v := range s.Shared() {
 		r.shared[k] = v
 	}
 	if r.journal != nil {
@@ -146,7 +158,7 @@ func SharedAs[T any](v *Visit, key string) (val T, ok bool, err error) {
 // Result returns what the rebuilt run had produced, for reporting a past run. The caller
 // fills in what checkpoints do not carry: workflow, scenario, seed, status and error.
 func (s *RunState) Result() *Result {
-	res := &Result{Path: s.path, PathDropped: s.pathDropped, Shared: s.shared, Degradations: s.degradations,
+	res := &Result{Path: s.path, PathDropped: s.pathDropped, Shared: s.Shared(), Degradations: s.degradations,
 		Calls: maps.Clone(s.calls), Elapsed: s.Elapsed, steps: s.Seq}
 	for i := range s.failures {
 		res.Failures = append(res.Failures, s.failures[i].NodeError())

@@ -243,6 +243,59 @@ func (s *Bolt) Checkpoints(id string, through int, fn func(*engine.Checkpoint) e
 	})
 }
 
+// LastCheckpoint returns a run's last checkpoint, or nil when it has none.
+func (s *Bolt) LastCheckpoint(id string) (*engine.Checkpoint, error) {
+	rk, err := runKey(id)
+	if err != nil {
+		return nil, err
+	}
+	var cp *engine.Checkpoint
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := nested(tx, bucketJournal, rk, bucketCP)
+		if b == nil {
+			return nil
+		}
+		k, v := b.Cursor().Last()
+		if k == nil {
+			return nil
+		}
+		cp = new(engine.Checkpoint)
+		if err := json.Unmarshal(v, cp); err != nil {
+			return fmt.Errorf("run %s checkpoint %d: %w", id, binary.BigEndian.Uint64(k), err)
+		}
+		return nil
+	})
+	return cp, err
+}
+
+// EventCount returns how many trace events a run has stored.
+func (s *Bolt) EventCount(id string) (int, error) {
+	rk, err := runKey(id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if b := nested(tx, bucketJournal, rk, bucketEvents); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}
+
+// nested returns the bucket at the path of names, or nil when any is missing.
+func nested(tx *bolt.Tx, names ...[]byte) *bolt.Bucket {
+	b := tx.Bucket(names[0])
+	for _, n := range names[1:] {
+		if b == nil {
+			return nil
+		}
+		b = b.Bucket(n)
+	}
+	return b
+}
+
 // Events calls fn with a run's stored trace events, in order.
 func (s *Bolt) Events(id string, fn func(engine.Event) error) error {
 	return s.each(id, bucketEvents, func(k, v []byte) (bool, error) {
@@ -261,15 +314,7 @@ func (s *Bolt) each(id string, bucket []byte, fn func(k, v []byte) (bool, error)
 		return err
 	}
 	return s.db.View(func(tx *bolt.Tx) error {
-		j := tx.Bucket(bucketJournal)
-		if j == nil {
-			return nil
-		}
-		jb := j.Bucket(rk)
-		if jb == nil {
-			return nil
-		}
-		b := jb.Bucket(bucket)
+		b := nested(tx, bucketJournal, rk, bucket)
 		if b == nil {
 			return nil
 		}

@@ -82,6 +82,15 @@ func TestRunsJournalAndState(t *testing.T) {
 	if got := seqs(t, s, "2", 0); got != "1:a 2:x" {
 		t.Fatalf("after truncation %q", got)
 	}
+	if last, err := s.LastCheckpoint("2"); err != nil || last.Seq != 2 || last.Step.Node != "x" {
+		t.Fatalf("last checkpoint %+v, err %v", last, err)
+	}
+	if last, err := s.LastCheckpoint("1"); err != nil || last != nil {
+		t.Fatalf("run 1's last checkpoint %+v, err %v", last, err)
+	}
+	if n, err := s.EventCount("2"); err != nil || n != 2 {
+		t.Fatalf("event count %d, err %v", n, err)
+	}
 	n := 0
 	if err := s.Events("2", func(e engine.Event) error { n++; return nil }); err != nil || n != 2 {
 		t.Fatalf("%d events, err %v", n, err)

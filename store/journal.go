@@ -116,8 +116,7 @@ type ResumePoint struct {
 // checkpoint did not end the run (a crash, an interruption, max_steps), or just before
 // the visit that failed when it ended a failed run.
 func LoadResumePoint(s Store, meta *RunMeta) (*ResumePoint, error) {
-	var last *engine.Checkpoint
-	err := s.Checkpoints(meta.ID, 0, func(cp *engine.Checkpoint) error { last = cp; return nil })
+	last, err := s.LastCheckpoint(meta.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +142,7 @@ func LoadResumePoint(s Store, meta *RunMeta) (*ResumePoint, error) {
 	if p.Redrive {
 		p.How += " (" + nodeOrStart(p.State.Next) + ")"
 	}
-	err = s.Events(meta.ID, func(engine.Event) error { p.State.TraceSeq++; return nil })
+	p.State.TraceSeq, err = s.EventCount(meta.ID)
 	return p, err
 }
 

@@ -39,8 +39,12 @@ type Store interface {
 	// Checkpoints calls fn with a run's checkpoints in order, up to and including seq
 	// through (all of them when through is 0).
 	Checkpoints(id string, through int, fn func(*engine.Checkpoint) error) error
+	// LastCheckpoint returns a run's last checkpoint, or nil when it has none.
+	LastCheckpoint(id string) (*engine.Checkpoint, error)
 	// Events calls fn with a run's stored trace events in order.
 	Events(id string, fn func(engine.Event) error) error
+	// EventCount returns how many trace events a run has stored.
+	EventCount(id string) (int, error)
 	// State reads a named state entry into v; ok is false when there is none.
 	State(key string, v any) (ok bool, err error)
 	// Close releases the store.
