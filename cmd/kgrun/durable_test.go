@@ -207,7 +207,7 @@ func TestResumeRefusesChangedWorkflow(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	changed := strings.Replace(string(src), "on: {success: deliver}", "on: {success: done}", 1)
-	changed = strings.Replace(changed, "  deliver:\n    type: delivery\n    on: {success: done}\n", "", 1)
+	changed = strings.Replace(changed, "  deliver:\n    type: delivery\n    on: {success: done, delivery_failed: done}\n", "", 1)
 	changed = strings.Replace(changed, "path: [collect, process, deliver, done]", "path: [collect, process, done]", 1)
 	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)

@@ -192,7 +192,7 @@ func traceTo(path string, st *stats, stderr io.Writer) (engine.Tracer, func(), e
 // status calls for.
 func printResult(stdout io.Writer, res *engine.Result, st *stats, nodes []string, format string, ro reportOptions) int {
 	if format == "json" {
-		writeJSONResult(stdout, res, st)
+		writeJSONResult(stdout, res, st, ro.runID)
 	} else {
 		writeReport(stdout, res, st, nodes, ro)
 	}
@@ -314,6 +314,7 @@ func isTerminal(w io.Writer) bool {
 // jsonResult is the JSON form of a run: the Result plus what the report adds.
 type jsonResult struct {
 	*engine.Result
+	RunID       string            `json:"run_id,omitempty"`
 	Error       string            `json:"error,omitempty"`
 	Failures    []jsonFailure     `json:"failures"`
 	Retries     map[string]int    `json:"retries"`
@@ -329,8 +330,8 @@ type jsonFailure struct {
 	Message  string      `json:"message"`
 }
 
-func writeJSONResult(w io.Writer, res *engine.Result, st *stats) {
-	out := jsonResult{Result: res, Failures: []jsonFailure{}, Retries: st.retries, Waits: map[string]string{}, Transitions: st.transitions}
+func writeJSONResult(w io.Writer, res *engine.Result, st *stats, runID string) {
+	out := jsonResult{Result: res, RunID: runID, Failures: []jsonFailure{}, Retries: st.retries, Waits: map[string]string{}, Transitions: st.transitions}
 	if res.Err != nil {
 		out.Error = res.Err.Error()
 	}

@@ -29,7 +29,7 @@ func (s *stateFlags) register(fs *flag.FlagSet, writes bool) {
 	if def == "" {
 		def = store.DefaultPath
 	}
-	fs.StringVar(&s.path, "state", def, "keep runs, breakers and caches in the store at `PATH`, or none (default from $"+stateEnv+")")
+	fs.StringVar(&s.path, "state", def, "keep runs, breakers and caches in the store at `PATH`, or none ($"+stateEnv+" sets the default)")
 	fs.DurationVar(&s.wait, "state-wait", 2*time.Second, "wait up to `DURATION` for another kgrun process to release the store")
 	if writes {
 		fs.IntVar(&s.commitEvery, "commit-every", 1, "write the journal every `N` visits in one transaction (a crash may redo up to N-1 visits)")
