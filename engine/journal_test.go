@@ -71,3 +71,20 @@ func anyMap[V any](m map[string]V) map[string]any {
 	}
 	return out
 }
+
+// TestAs: values rebuilt from a journal as generic JSON convert back to their types;
+// values that cannot are an error, not a zero value.
+func TestAs(t *testing.T) {
+	if got, err := As[[]int]([]any{1.0, 2.0}); err != nil || len(got) != 2 || got[1] != 2 {
+		t.Fatalf("%v %v", got, err)
+	}
+	type rec struct {
+		ID int `json:"id"`
+	}
+	if got, err := As[rec](map[string]any{"id": 7.0}); err != nil || got.ID != 7 {
+		t.Fatalf("%v %v", got, err)
+	}
+	if _, err := As[int]("seven"); err == nil || !strings.Contains(err.Error(), "a string does not convert to int") {
+		t.Fatalf("err %v", err)
+	}
+}

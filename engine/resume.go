@@ -134,25 +134,35 @@ func (r *run) resumeFrom(s *RunState) (*node, *NodeError, error) {
 }
 
 // SharedAs reads a shared key as a T. A value of another type, such as one rebuilt from
-// a journal as generic JSON, is converted through its JSON encoding and stored back as
-// a T, so the conversion happens once. ok is false when the key is absent.
+// a journal as generic JSON, is converted by As and stored back as a T, so the
+// conversion happens once. ok is false when the key is absent.
 func SharedAs[T any](v *Visit, key string) (val T, ok bool, err error) {
 	raw, ok := v.r.shared[key]
 	if !ok {
 		return val, false, nil
 	}
-	if t, isT := raw.(T); isT {
-		return t, true, nil
+	if val, err = As[T](raw); err != nil {
+		return val, true, Errorf(Data, "shared[%q]: %w", key, err)
 	}
-	b, err := json.Marshal(raw)
+	v.r.shared[key] = val
+	return val, true, nil
+}
+
+// As returns x as a T: x itself when it is one, else x converted through its JSON
+// encoding (how values rebuilt from a journal get their types back).
+func As[T any](x any) (T, error) {
+	if t, ok := x.(T); ok {
+		return t, nil
+	}
+	var val T
+	b, err := json.Marshal(x)
 	if err == nil {
 		err = json.Unmarshal(b, &val)
 	}
 	if err != nil {
-		return val, true, Errorf(Data, "shared[%q] holds a %T that does not convert to %T: %v", key, raw, val, err)
+		return val, fmt.Errorf("a %T does not convert to %T: %v", x, val, err)
 	}
-	v.r.shared[key] = val
-	return val, true, nil
+	return val, nil
 }
 
 // Result returns what the rebuilt run had produced, for reporting a past run. The caller

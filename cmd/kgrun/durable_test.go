@@ -44,7 +44,7 @@ func waitForTrace(t *testing.T, cmd *exec.Cmd, path, want string) {
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("the trace never showed %s", want)
+			t.Fatalf("the trace never showed %s; stderr:\n%v", want, cmd.Stderr)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

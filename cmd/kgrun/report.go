@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -206,22 +205,15 @@ func stages(p *printer, res *engine.Result) {
 	}
 }
 
-// sharedAs reads a shared value as a T. Values rebuilt from a journal are generic JSON;
-// they are converted through their encoding.
+// sharedAs reads a shared value as a T; values rebuilt from a journal are converted.
 func sharedAs[T any](sh map[string]any, key string) (T, bool) {
-	var v T
 	raw, ok := sh[key]
 	if !ok {
-		return v, false
+		var zero T
+		return zero, false
 	}
-	if t, ok := raw.(T); ok {
-		return t, true
-	}
-	b, err := json.Marshal(raw)
-	if err != nil || json.Unmarshal(b, &v) != nil {
-		return v, false
-	}
-	return v, true
+	v, err := engine.As[T](raw)
+	return v, err == nil
 }
 
 func recommendationsFor(res *engine.Result) []string {

@@ -3,14 +3,11 @@ package main
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // buildKgrun builds the real binary once per test, for tests that need a process.
@@ -35,19 +32,8 @@ func startStuck(t *testing.T, bin string) (*exec.Cmd, *bytes.Buffer, *bytes.Buff
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		data, _ := os.ReadFile(trace)
-		if bytes.Contains(data, []byte(`"fault_injected"`)) {
-			return cmd, &stdout, &stderr
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the run never reached its hang; stderr:\n%s", stderr.String())
-		}
-		runtime.Gosched()
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForTrace(t, cmd, trace, `"fault_injected"`)
+	return cmd, &stdout, &stderr
 }
 
 func exitCodeOf(t *testing.T, err error) int {
