@@ -35,9 +35,15 @@ var (
 	bucketRuns    = []byte("runs")
 	bucketJournal = []byte("journal")
 	bucketState   = []byte("state")
+	bucketMeta    = []byte("meta")
+	keyFormat     = []byte("format")
 	bucketCP      = []byte("cp")
 	bucketEvents  = []byte("ev")
 )
+
+// formatVersion is the layout this code reads and writes. A store written by a later
+// layout is refused rather than misread.
+const formatVersion = "1"
 
 // Bolt is the embedded Store: one bbolt file, locked by the process that opens it.
 type Bolt struct {
@@ -66,21 +72,37 @@ func Open(path string, opts Options) (*Bolt, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	s := &Bolt{db: db, path: path}
-	if !opts.ReadOnly {
+	if opts.ReadOnly {
+		err = db.View(checkFormat)
+	} else {
 		err = db.Update(func(tx *bolt.Tx) error {
-			for _, name := range [][]byte{bucketRuns, bucketJournal, bucketState} {
+			for _, name := range [][]byte{bucketRuns, bucketJournal, bucketState, bucketMeta} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
 				}
 			}
-			return nil
+			if tx.Bucket(bucketMeta).Get(keyFormat) == nil {
+				return tx.Bucket(bucketMeta).Put(keyFormat, []byte(formatVersion))
+			}
+			return checkFormat(tx)
 		})
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("store %s: %w", path, err)
-		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+func checkFormat(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return nil
+	}
+	if v := b.Get(keyFormat); v != nil && string(v) != formatVersion {
+		return fmt.Errorf("written in store format %s, which this kgrun (format %s) cannot read; use the kgrun that wrote it, or another --state PATH", v, formatVersion)
+	}
+	return nil
 }
 
 // Path returns the store's file.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/kgrun/kgrun/engine"
 )
 
@@ -125,5 +127,20 @@ func TestReadOnlyMissingStore(t *testing.T) {
 	_, err := Open(filepath.Join(t.TempDir(), "none.db"), Options{ReadOnly: true})
 	if err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestFormatFromTheFutureIsRefused: a store written by a later layout is not misread.
+func TestFormatFromTheFutureIsRefused(t *testing.T) {
+	s, path := openTemp(t)
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("2")) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for _, ro := range []bool{false, true} {
+		_, err := Open(path, Options{ReadOnly: ro})
+		if err == nil || !strings.Contains(err.Error(), "written in store format 2, which this kgrun (format 1) cannot read") {
+			t.Errorf("read-only %v: %v", ro, err)
+		}
 	}
 }
