@@ -168,7 +168,9 @@ func (r *run) emit(e Event) {
 
 // record keeps a step in the result's path while under the path limit, counting the rest.
 func (r *run) record(st Step) {
-	r.last = st
+	if r.journal != nil {
+		r.last = st
+	}
 	if len(r.res.Path) < r.pathLimit {
 		r.res.Path = append(r.res.Path, st)
 		return
