@@ -41,7 +41,7 @@ func demoBreaker(w io.Writer, seed int64) int {
 		clock.Advance(time.Second)
 	}
 	c := b.Snapshot().Counts
-	fmt.Fprintf(w, "\n%d successes, %d failures, %d rejected without calling the service, %d transitions\n",
-		c.Successes, c.Failures, c.Rejections, c.Transitions)
+	fmt.Fprintf(w, "\n%s, %s, %d rejected without calling the service, %s\n", plural(int(c.Successes), "success"),
+		plural(int(c.Failures), "failure"), c.Rejections, plural(int(c.Transitions), "transition"))
 	return exitOK
 }

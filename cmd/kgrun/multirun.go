@@ -94,8 +94,7 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 		p.section("Breakers")
 		for _, b := range bs {
 			c := b.Counts
-			p.line("  %s  %s · %d successes, %d failures, %d ignored, %d rejected, %d transitions", b.Name, b.StateStr,
-				c.Successes, c.Failures, c.Ignored, c.Rejections, c.Transitions)
+			p.line("  %s  %s · %s, %s", b.Name, b.StateStr, breakerCounts(c), plural(int(c.Transitions), "transition"))
 		}
 		kinds := map[string]int{}
 		for _, t := range st.transitions {

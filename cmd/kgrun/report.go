@@ -9,6 +9,7 @@ import (
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/engine/policy"
 )
 
 // reportOptions say how a run was made, for the report's header.
@@ -119,8 +120,7 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, nodes []string, o r
 		p.section("Breakers")
 		for _, b := range res.Breakers {
 			c := b.Counts
-			p.line("  %s  %s · %d successes, %d failures, %d ignored, %d rejected", b.Name, b.StateStr,
-				c.Successes, c.Failures, c.Ignored, c.Rejections)
+			p.line("  %s  %s · %s", b.Name, b.StateStr, breakerCounts(c))
 		}
 		for _, t := range st.transitions {
 			p.line("    %s: %s → %s at %s (node %s)", t.Breaker, t.From, t.To, t.at.Round(time.Millisecond), t.Node)
@@ -216,6 +216,12 @@ func sharedAs[T any](sh map[string]any, key string) (T, bool) {
 	return v, err == nil
 }
 
+// breakerCounts writes a breaker's counts: "1 success, 3 failures, 0 ignored, 2 rejected".
+func breakerCounts(c policy.Counts) string {
+	return fmt.Sprintf("%s, %s, %d ignored, %d rejected", plural(int(c.Successes), "success"),
+		plural(int(c.Failures), "failure"), c.Ignored, c.Rejections)
+}
+
 func recommendationsFor(res *engine.Result) []string {
 	seen := map[engine.Kind]bool{}
 	var out []string
@@ -258,6 +264,8 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	case strings.HasSuffix(noun, "y"):
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	case strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
