@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,6 +69,48 @@ func FuzzGuard(f *testing.F) {
 		}
 		if _, err := g.Run(context.Background(), RunOptions{MaxSteps: 10, Clock: NewVirtualClock(Epoch)}); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzResume feeds arbitrary journal contents to a resume: a damaged or hostile journal
+// must give an error or a run, never a panic.
+func FuzzResume(f *testing.F) {
+	g := mustLoad(f, `
+version: 1
+name: resume
+start: a
+nodes:
+  a: {type: echo, params: {value: 1}, on: {success: b}}
+  b: {type: recover, on: {success: c, recovered: c}}
+  c: {type: echo}
+scenarios:
+  down: {faults: {b: {rate: 1, kind: network}}}
+`)
+	var seeds [][]byte
+	_, _ = g.Run(context.Background(), RunOptions{Clock: NewVirtualClock(Epoch), Scenario: "down", Journal: journalFunc(func(cp *Checkpoint) error {
+		b, err := json.Marshal(cp)
+		seeds = append(seeds, b)
+		return err
+	})})
+	for i := range seeds {
+		f.Add(bytes.Join(seeds[:i+1], []byte("\n")))
+	}
+	f.Add([]byte(`{"seq":1,"step":{"node":"zz","visit":-5},"next":"nowhere","set":{"k":[1,2]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st := NewRunState()
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			var cp Checkpoint
+			if json.Unmarshal(line, &cp) != nil || st.Apply(&cp) != nil {
+				return
+			}
+		}
+		res, err := g.Run(context.Background(), RunOptions{Clock: NewVirtualClock(Epoch), MaxSteps: 20, Resume: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status == "" {
+			t.Fatal("a resumed run ended without a status")
 		}
 	})
 }
