@@ -134,16 +134,41 @@ func LoadResumePoint(s Store, meta *RunMeta) (*ResumePoint, error) {
 	default:
 		return nil, fmt.Errorf("run %s is %s and its last visit ended it: there is nothing to resume", meta.ID, StatusOf(meta))
 	}
+	return p, p.load(s, meta.ID, through)
+}
+
+// LoadResumePointAt rebuilds a run to rerun it from visit from (as kgrun show numbers
+// them), keeping the visits before it, whatever the run's status: a re-run from a
+// chosen step.
+func LoadResumePointAt(s Store, meta *RunMeta, from int) (*ResumePoint, error) {
+	last, err := s.LastCheckpoint(meta.ID)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	if last != nil {
+		n = last.Seq
+	}
+	if from < 1 || from > n {
+		return nil, fmt.Errorf("run %s has committed visits 1 to %d; --from takes one of them", meta.ID, n)
+	}
+	p := &ResumePoint{State: engine.NewRunState(), Redrive: true, How: fmt.Sprintf("rerunning from visit %d", from)}
+	return p, p.load(s, meta.ID, from-1)
+}
+
+// load applies the checkpoints through seq through and counts the stored events.
+func (p *ResumePoint) load(s Store, id string, through int) error {
 	if through > 0 {
-		if err := s.Checkpoints(meta.ID, through, p.State.Apply); err != nil {
-			return nil, err
+		if err := s.Checkpoints(id, through, p.State.Apply); err != nil {
+			return err
 		}
 	}
 	if p.Redrive {
 		p.How += " (" + nodeOrStart(p.State.Next) + ")"
 	}
-	p.State.TraceSeq, err = s.EventCount(meta.ID)
-	return p, err
+	var err error
+	p.State.TraceSeq, err = s.EventCount(id)
+	return err
 }
 
 func nodeOrStart(n string) string {

@@ -246,3 +246,21 @@ func TestStoreBusy(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeFromChosenVisit reruns a successful run from its third visit: the visits
+// before it are kept, the rest run again; a visit the run never made is refused.
+func TestResumeFromChosenVisit(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "state.db")
+	if out, errOut, code := kgrun(t, "testdata/valid/durable.yaml", "--virtual-time", "--state", db); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code := kgrun(t, "resume", "1", "--from", "3", "--state", db, "--no-color")
+	if code != exitOK || !strings.Contains(out, "Resumed: rerunning from visit 3 (deliver)") ||
+		!strings.Contains(out, "collect 1 · process 1 · deliver 1 · done 1") || !strings.Contains(out, "4. done") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = kgrun(t, "resume", "1", "--from", "9", "--state", db)
+	if code != exitUsage || !strings.Contains(errOut, "run 1 has committed visits 1 to 4; --from takes one of them") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}

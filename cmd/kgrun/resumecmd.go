@@ -22,6 +22,7 @@ type resumeFlags struct {
 	noColor    bool
 	trace      string
 	clockStart string
+	from       int
 	state      stateFlags
 }
 
@@ -30,6 +31,7 @@ func newResumeFlags() (*flag.FlagSet, *resumeFlags) {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	fs.StringVar(&f.scenario, "scenario", "", "run the rest under scenario `NAME` instead of the run's own; none for no scenario (to remove a fault)")
 	fs.Var(&f.sets, "set", "override a param, `KEY=VALUE`, on top of the run's own; repeatable")
+	fs.IntVar(&f.from, "from", 0, "rerun from visit `N` (as kgrun show numbers them), keeping the visits before it, whatever the run's status")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "override max_steps (counting the visits already made)")
 	fs.StringVar(&f.format, "format", "text", "output `text` or json")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
@@ -79,7 +81,12 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(stderr, "resume", fmt.Errorf("%s changed since run %s started: it %s\nResuming would follow a different graph than the committed visits did; restore the workflow, or start a new run",
 			file, meta.ID, diff))
 	}
-	point, err := store.LoadResumePoint(db, meta)
+	var point *store.ResumePoint
+	if f.from != 0 {
+		point, err = store.LoadResumePointAt(db, meta, f.from)
+	} else {
+		point, err = store.LoadResumePoint(db, meta)
+	}
 	if err != nil {
 		return usageError(stderr, "resume", err)
 	}
