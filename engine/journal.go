@@ -87,12 +87,12 @@ type journalState struct {
 	handlerEntry, firstFailed int
 }
 
-// commit writes the checkpoint for the visit just completed; next and failure are
+// commit writes the checkpoint for the visit to n just completed; next and failure are
 // where it leads.
-func (r *run) commit(next *node, failure *NodeError) error {
+func (r *run) commit(n, next *node, failure *NodeError) error {
 	j := r.journal
 	cp := &j.cp
-	*cp = Checkpoint{Seq: r.res.steps, Step: r.last, Failure: recordOf(failure), Calls: r.calls[r.lastNode.index],
+	*cp = Checkpoint{Seq: r.res.steps, Step: r.last, Failure: recordOf(failure), Calls: r.calls[n.index],
 		Handled: r.handled, Degraded: r.degraded, Failed: r.failed, Elapsed: Duration(r.clock.Now().Sub(r.start))}
 	if next != nil {
 		cp.Next = next.name

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // RunState is a run rebuilt from its checkpoints, for RunOptions.Resume. Applying every
@@ -110,21 +111,15 @@ func (r *run) resumeFrom(s *RunState) (*node, *NodeError, error) {
 			r.calls[nd.index] = n
 		}
 	}
-	for k, v := range s.Shared() {
-		r.shared[k] = v
-	}
+	maps.Copy(r.shared, s.Shared())
 	if r.journal != nil {
-		for k, b := range s.encoded {
-			r.journal.encoded[k] = b
-		}
+		maps.Copy(r.journal.encoded, s.encoded)
 	}
-	r.res.Path = append(r.res.Path[:0], s.path...)
-	r.res.PathDropped = s.pathDropped
-	r.res.steps = s.Seq
-	for i := range s.failures {
-		r.res.Failures = append(r.res.Failures, s.failures[i].NodeError())
-	}
-	r.res.Degradations = append(r.res.Degradations, s.degradations...)
+	past := s.Result()
+	r.res.Path = slices.Clone(past.Path)
+	r.res.PathDropped, r.res.steps = past.PathDropped, past.steps
+	r.res.Failures = past.Failures
+	r.res.Degradations = slices.Clone(past.Degradations)
 	r.handled, r.degraded, r.failed = s.handled, s.degraded, s.failed
 	r.seq = s.TraceSeq
 	if r.journal != nil {

@@ -74,10 +74,9 @@ type run struct {
 	visitRNG *stream
 	jitter   *stream
 
-	journal  *journalState
-	resume   *RunState
-	last     Step
-	lastNode *node
+	journal *journalState
+	resume  *RunState
+	last    Step
 
 	start    time.Time
 	seq      int
@@ -220,8 +219,7 @@ func (r *run) loop(ctx context.Context) {
 		cur, failure = r.step(ctx, cur, failure)
 		r.res.steps++
 		if r.journal != nil && r.last.Route != "canceled" {
-			r.lastNode = at
-			if err := r.commit(cur, failure); err != nil {
+			if err := r.commit(at, cur, failure); err != nil {
 				nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
 				r.res.Failures = append(r.res.Failures, nerr)
 				r.finish(StatusFailed, nerr)

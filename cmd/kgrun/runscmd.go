@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -123,7 +124,7 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	res.Breakers = meta.Breakers
 	res.Elapsed = meta.Elapsed
 	if meta.Error != "" {
-		res.Err = fmt.Errorf("%s", meta.Error)
+		res.Err = errors.New(meta.Error)
 	}
 	st := newStats()
 	var events []engine.Event
