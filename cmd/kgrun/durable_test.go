@@ -259,6 +259,10 @@ func TestResumeFromChosenVisit(t *testing.T) {
 		!strings.Contains(out, "collect 1 · process 1 · deliver 1 · done 1") || !strings.Contains(out, "4. done") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
+	_, errOut, code = kgrun(t, "resume", "1", "--scenario", "brokn", "--state", db)
+	if code != exitUsage || !strings.Contains(errOut, `unknown scenario "brokn"; did you mean "broken"?`) {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
 	_, errOut, code = kgrun(t, "resume", "1", "--from", "9", "--state", db)
 	if code != exitUsage || !strings.Contains(errOut, "run 1 has committed visits 1 to 4; --from takes one of them") {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
@@ -81,6 +80,15 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(stderr, "resume", fmt.Errorf("%s changed since run %s started: it %s\nResuming would follow a different graph than the committed visits did; restore the workflow, or start a new run",
 			file, meta.ID, diff))
 	}
+	switch f.scenario {
+	case "":
+	case "none":
+		meta.Scenario = ""
+	default:
+		if meta.Scenario, err = checkScenario(g, f.scenario); err != nil {
+			return usageError(stderr, "resume", err)
+		}
+	}
 	var point *store.ResumePoint
 	if f.from != 0 {
 		point, err = store.LoadResumePointAt(db, meta, f.from)
@@ -91,16 +99,6 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(stderr, "resume", err)
 	}
 
-	switch f.scenario {
-	case "":
-	case "none":
-		meta.Scenario = ""
-	default:
-		if !slices.Contains(g.Scenarios(), f.scenario) {
-			return usageError(stderr, "resume", fmt.Errorf("unknown scenario %q; the workflow declares: %v", f.scenario, g.Scenarios()))
-		}
-		meta.Scenario = f.scenario
-	}
 	meta.Sets = append(meta.Sets, f.sets...)
 	params, err := parseSets(meta.Sets)
 	if err != nil {

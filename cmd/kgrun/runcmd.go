@@ -230,6 +230,12 @@ func (f *runFlags) scenarioName(g *engine.Graph) (string, error) {
 		}
 		name = alias
 	}
+	return checkScenario(g, name)
+}
+
+// checkScenario returns name when the workflow declares it (or name is ""), else an
+// error with a "did you mean" or the scenarios it declares.
+func checkScenario(g *engine.Graph, name string) (string, error) {
 	if name == "" {
 		return "", nil
 	}
