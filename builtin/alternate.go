@@ -34,6 +34,7 @@ func alternateType() engine.NodeType {
 		Doc:     "writes the records as a JSON file into a directory, never outside it",
 		Actions: []string{"alternate_delivery"},
 		Result:  AlternateResult{},
+		Params:  alternateParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return alternateDelivery{}, nil },
 	}
 }

@@ -32,6 +32,7 @@ func collectorType(cache *Cache) engine.NodeType {
 		Doc:     "collects batch_size records from a simulated source and caches the last good batch",
 		Actions: []string{"success"},
 		Result:  CollectResult{},
+		Params:  collectorParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			src, err := stringParam(mapGetter(s.Params), "source", "primary_api")
 			if err != nil {

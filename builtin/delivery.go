@@ -48,6 +48,7 @@ func deliveryType() engine.NodeType {
 		Doc:     "delivers processed records over ordered channels with failover; detects partial delivery",
 		Actions: []string{"success", "delivery_failed"},
 		Result:  DeliveryResult{},
+		Params:  deliveryParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			chs, err := parseChannels(s.Params["channels"])
 			if err != nil {

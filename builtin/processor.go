@@ -34,6 +34,7 @@ func processorType() engine.NodeType {
 		Doc:     "processes every record; per-record failures, success rate and failed ids in the result",
 		Actions: []string{"success"},
 		Result:  ProcessResult{},
+		Params:  processorParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return processor{}, nil },
 	}
 }

@@ -177,6 +177,7 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
 	}
+	checkRunParamsOf(w, g.nodes, &ds)
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
@@ -200,6 +201,9 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		return
 	}
 	n.typ = typ
+	if !checkNodeParams(n, w, ds) {
+		return
+	}
 	impl, err := typ.New(NodeSpec{Name: sn.Name, Params: sn.Params, Pos: sn.Pos})
 	if err != nil {
 		ds.Errorf(sn.Pos, "check the node's params against the type's documentation", "node %q (type %s): %v", sn.Name, typ.Name, err)

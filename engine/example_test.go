@@ -36,6 +36,9 @@ func Example() {
 		Name:    "greeter",
 		Actions: []string{"greeted"},
 		Result:  greeting{}, // lets guards be type-checked: result.text
+		// Declared params are checked at load (a misspelled "whom" is an error) and
+		// appear in the JSON Schema.
+		Params: []engine.Param{{Name: "who", Type: engine.ParamString, Required: true, Doc: "whom to greet"}},
 		New:     func(engine.NodeSpec) (engine.Node, error) { return greeter{}, nil },
 	})
 	if err != nil {

@@ -55,6 +55,9 @@ type NodeType struct {
 	// Result is a zero value of Exec's result type. When set, guards and hooks that read
 	// "result" are type-checked against it at load time.
 	Result any
+	// Params declares the params the type takes; they are checked at load and carried
+	// into the JSON Schema. Nil means undeclared (not checked); NoParams means none.
+	Params []Param
 	// New builds the node for one workflow node from its params. Errors become
 	// diagnostics at the node's position.
 	New func(spec NodeSpec) (Node, error)
@@ -88,6 +91,9 @@ func (r *Registry) Register(t NodeType) error {
 		return fmt.Errorf("register node type: empty name")
 	case t.New == nil:
 		return fmt.Errorf("register node type %q: New is nil", t.Name)
+	}
+	if err := checkParamDecls(t); err != nil {
+		return err
 	}
 	if _, dup := r.types[t.Name]; dup {
 		return fmt.Errorf("register node type %q: already registered", t.Name)

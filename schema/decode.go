@@ -508,18 +508,26 @@ func (d *decoder) blockIndent(indicatorLine int) int {
 
 // params decodes a free-form parameter mapping.
 func (d *decoder) params(n *yaml.Node, what string) map[string]any {
+	out, _ := d.paramsAt(n, what)
+	return out
+}
+
+// paramsAt decodes a free-form parameter mapping and the position of each key, so that
+// params checked against a node type's declaration can be pointed at.
+func (d *decoder) paramsAt(n *yaml.Node, what string) (map[string]any, map[string]Pos) {
 	r := d.resolve(n)
 	if r == nil {
-		return nil
+		return nil, nil
 	}
 	if r.Kind != yaml.MappingNode {
 		if r.Tag == "!!null" {
-			return nil
+			return nil, nil
 		}
 		d.diags.Errorf(d.pos(r), "", "%s must be a mapping of names to values, not %s", what, kindName(r))
-		return nil
+		return nil, nil
 	}
 	out := make(map[string]any, len(r.Content)/2)
+	at := make(map[string]Pos, len(r.Content)/2)
 	for i := 0; i+1 < len(r.Content); i += 2 {
 		k := d.resolve(r.Content[i])
 		if k == nil {
@@ -538,8 +546,9 @@ func (d *decoder) params(n *yaml.Node, what string) map[string]any {
 			continue
 		}
 		out[k.Value] = v
+		at[k.Value] = d.pos(k)
 	}
-	return out
+	return out, at
 }
 
 // value converts a free-form YAML value into plain Go values (map[string]any, []any,

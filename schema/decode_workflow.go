@@ -32,7 +32,7 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 		w.Start = d.ident(v, "start")
 	}
 	if v := o.get("params"); v != nil {
-		w.Params = d.params(v, "params")
+		w.Params, w.ParamsPos = d.paramsAt(v, "params")
 	}
 	if v := o.get("error_handler"); v != nil {
 		w.ErrorHandler = d.ident(v, "error_handler")
@@ -135,7 +135,7 @@ func (d *decoder) node(k, v *yaml.Node) *Node {
 		n.Description, _ = d.str(x, what+": description")
 	}
 	if x := o.get("params"); x != nil {
-		n.Params = d.params(x, what+": params")
+		n.Params, n.ParamsPos = d.paramsAt(x, what+": params")
 	}
 	if x := o.get("retry"); x != nil {
 		n.Retry = d.retry(x, what+": retry")
@@ -382,7 +382,7 @@ func (d *decoder) scenario(k, v *yaml.Node) *Scenario {
 		s.Description, _ = d.str(x, what+": description")
 	}
 	if x := o.get("params"); x != nil {
-		s.Params = d.params(x, what+": params")
+		s.Params, s.ParamsPos = d.paramsAt(x, what+": params")
 	}
 	if x := o.get("faults"); x != nil {
 		for _, e := range d.entries(x, what+": faults") {
@@ -548,7 +548,7 @@ func (d *decoder) tests(n *yaml.Node) []*Test {
 			t.Seed, _ = d.int64(x, what+".seed")
 		}
 		if x := o.get("params"); x != nil {
-			t.Params = d.params(x, what+".params")
+			t.Params, t.ParamsPos = d.paramsAt(x, what+".params")
 		}
 		if x := o.get("expect"); x != nil {
 			t.Expect = d.expect(x, what+".expect")

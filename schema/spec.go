@@ -13,6 +13,7 @@ type Workflow struct {
 	Start       Ident
 	// Params are the workflow's default parameters; scenarios and callers override them.
 	Params       map[string]any
+	ParamsPos    map[string]Pos // where each key of Params is written
 	ErrorHandler Ident
 	// MaxSteps bounds the number of node visits in one run (cycles are legal).
 	MaxSteps  int
@@ -47,6 +48,7 @@ type Node struct {
 	Type        Ident
 	Description string
 	Params      map[string]any
+	ParamsPos   map[string]Pos // where each key of Params is written
 	Retry       *Retry
 	Breaker     Ident
 	// Timeout bounds each attempt of exec; zero means no per-attempt timeout.
@@ -163,6 +165,7 @@ type Scenario struct {
 	Pos         Pos
 	Description string
 	Params      map[string]any
+	ParamsPos   map[string]Pos // where each key of Params is written
 	Faults      []*Fault
 }
 
@@ -196,12 +199,13 @@ type FaultStep struct {
 
 // Test is a case in the workflow's own test suite.
 type Test struct {
-	Name     string
-	Pos      Pos
-	Scenario Ident
-	Seed     int64
-	Params   map[string]any
-	Expect   Expect
+	Name      string
+	Pos       Pos
+	Scenario  Ident
+	Seed      int64
+	Params    map[string]any
+	ParamsPos map[string]Pos // where each key of Params is written
+	Expect    Expect
 }
 
 // Expect states what a test run must show.

@@ -211,6 +211,11 @@ func schemaCommand(_ context.Context, args []string, stdout, stderr io.Writer) i
 	if len(args) > 0 {
 		return usageError(stderr, "schema", fmt.Errorf("takes no arguments"))
 	}
-	stdout.Write(schema.JSONSchema())
+	out, err := schemaJSON()
+	if err != nil {
+		fmt.Fprintf(stderr, "kgrun schema: %v\n", err)
+		return exitUsage
+	}
+	stdout.Write(out)
 	return exitOK
 }

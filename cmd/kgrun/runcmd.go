@@ -288,7 +288,7 @@ func parseSets(sets []string) (map[string]any, error) {
 // load reads and compiles a workflow with the built-in types, printing diagnostics to
 // stderr. It returns nil and the exit code when the file has errors.
 func load(file string, stderr io.Writer, cache *builtin.Cache) (*engine.Graph, int) {
-	g, ds := engine.LoadFile(file, builtin.Registry(builtin.Options{Cache: cache}))
+	g, ds := engine.LoadFile(file, newRegistry(cache))
 	if len(ds) > 0 {
 		fmt.Fprintln(stderr, ds.Error())
 	}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
 	"github.com/kgrun/kgrun/schema"
 )
@@ -76,7 +75,7 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 		}
 		defer os.RemoveAll(dir)
 		for _, t := range w.Tests {
-			g, ds := engine.Load(file, data, builtin.Registry(builtin.Options{}))
+			g, ds := engine.Load(file, data, newRegistry(nil))
 			if g == nil {
 				fmt.Fprintln(stderr, ds.Error())
 				return exitUsage

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
 	"github.com/kgrun/kgrun/schema"
 )
@@ -36,5 +35,5 @@ func validateCommand(_ context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func loadQuiet(file string) (*engine.Graph, schema.Diagnostics) {
-	return engine.LoadFile(file, builtin.Registry(builtin.Options{}))
+	return engine.LoadFile(file, newRegistry(nil))
 }
