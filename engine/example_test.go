@@ -39,7 +39,7 @@ func Example() {
 		// Declared params are checked at load (a misspelled "whom" is an error) and
 		// appear in the JSON Schema.
 		Params: []engine.Param{{Name: "who", Type: engine.ParamString, Required: true, Doc: "whom to greet"}},
-		New:     func(engine.NodeSpec) (engine.Node, error) { return greeter{}, nil },
+		New:    func(engine.NodeSpec) (engine.Node, error) { return greeter{}, nil },
 	})
 	if err != nil {
 		panic(err)
