@@ -161,12 +161,14 @@ func (r *run) retry(ctx context.Context, n *node, v *Visit, input any, firstErr 
 	// would run past max_duration.
 	schedule := func(err error) bool {
 		next = p.wait(attempts, r.jitter.at(r.seed, n.hash, v.number, attempts, streamJitter))
+		var asked time.Duration
+		next, asked = p.honourRetryAfter(err, next)
 		if p.maxDuration > 0 && r.clock.Now().Sub(start)+next > p.maxDuration {
 			stopped = true
 			return false
 		}
 		r.emit(Event{Kind: EventRetryScheduled, Node: n.name, Visit: v.number, Attempt: attempts + 1,
-			Delay: Duration(next), ErrKind: KindOf(err)})
+			Delay: Duration(next), RetryAfter: Duration(asked), ErrKind: KindOf(err)})
 		return true
 	}
 	if !schedule(firstErr) {

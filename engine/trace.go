@@ -94,6 +94,9 @@ type Event struct {
 	Message string `json:"message,omitempty"`
 	// Delay is the wait before a retry, or the latency a fault injected.
 	Delay Duration `json:"delay,omitempty"`
+	// RetryAfter is the wait the failed call asked for (retry_scheduled), which
+	// lengthened Delay up to the retry's max_delay.
+	RetryAfter Duration `json:"retry_after,omitempty"`
 	// Breaker, From and State describe a breaker event.
 	Breaker string `json:"breaker,omitempty"`
 	From    string `json:"from,omitempty"`
