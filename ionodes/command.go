@@ -1,0 +1,247 @@
+package ionodes
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kgrun/kgrun/engine"
+)
+
+// MaxCommandOutput bounds what is kept of a command's stdout and of its stderr.
+const MaxCommandOutput = 1 << 20
+
+// DefaultKillGrace is how long a command has between SIGTERM and SIGKILL.
+const DefaultKillGrace = 5 * time.Second
+
+// CommandResult is what a command node's Exec returns and its Post stores under the
+// node's name in the shared store.
+type CommandResult struct {
+	ExitCode int `json:"exit_code" expr:"exit_code"`
+	// Stdout and Stderr are the output, each cut at MaxCommandOutput with a note saying
+	// how much was dropped.
+	Stdout string `json:"stdout" expr:"stdout"`
+	Stderr string `json:"stderr" expr:"stderr"`
+	// JSON is stdout decoded, when output is json.
+	JSON any `json:"json,omitempty" expr:"json"`
+}
+
+var commandParams = []engine.Param{
+	{Name: "argv", Type: engine.ParamList, Items: engine.ParamString, Required: true, Doc: "the program and its arguments; no shell is involved"},
+	{Name: "env", Type: engine.ParamMap, Doc: "environment variables added to kgrun's own"},
+	{Name: "dir", Type: engine.ParamString, Doc: "the working directory; default kgrun's"},
+	{Name: "stdin", Type: engine.ParamString, Doc: "text written to the program's standard input"},
+	{Name: "output", Type: engine.ParamString, Default: "text", Allowed: []any{"text", "json"}, Doc: "json decodes stdout into the result's json"},
+	{Name: "exit_codes", Type: engine.ParamMap, Items: engine.ParamString,
+		Doc: `exit code to error kind ("success" for none); unlisted: 0 succeeds, anything else is failed`},
+	{Name: "kill_grace", Type: engine.ParamDuration, Default: DefaultKillGrace.String(), Doc: "time between SIGTERM and SIGKILL when the attempt is cut"},
+}
+
+func commandType() engine.NodeType {
+	return engine.NodeType{
+		Name:    "command",
+		Doc:     "runs a program without a shell; a timeout or cancellation ends its whole process group",
+		Actions: []string{"success"},
+		Result:  CommandResult{},
+		Params:  commandParams,
+		New:     func(engine.NodeSpec) (engine.Node, error) { return commandNode{}, nil },
+	}
+}
+
+type commandNode struct{}
+
+// commandCall is a command prepared from the params.
+type commandCall struct {
+	argv      []string
+	env       []string
+	dir       string
+	stdin     string
+	json      bool
+	exitKinds map[int]engine.Kind // "" means success
+	grace     time.Duration
+}
+
+func (commandNode) Prep(v *engine.Visit) (any, error) { return prepCommand(v.Param) }
+
+func prepCommand(get getter) (*commandCall, error) {
+	c := &commandCall{}
+	var err error
+	if c.argv, err = stringList(get, "argv"); err != nil {
+		return nil, err
+	}
+	if len(c.argv) == 0 || c.argv[0] == "" {
+		return nil, paramErr("param argv must name a program: a non-empty list")
+	}
+	env, err := stringMap(get, "env")
+	if err != nil {
+		return nil, err
+	}
+	if len(env) > 0 {
+		c.env = os.Environ()
+		for _, kv := range env {
+			c.env = append(c.env, kv[0]+"="+kv[1])
+		}
+	}
+	if c.dir, err = str(get, "dir", ""); err != nil {
+		return nil, err
+	}
+	if c.stdin, err = str(get, "stdin", ""); err != nil {
+		return nil, err
+	}
+	output, err := str(get, "output", "text")
+	if err != nil {
+		return nil, err
+	}
+	switch output {
+	case "text":
+	case "json":
+		c.json = true
+	default:
+		return nil, paramErr("param output must be text or json, not %q", output)
+	}
+	if c.exitKinds, err = exitKinds(get); err != nil {
+		return nil, err
+	}
+	if c.grace, err = duration(get, "kill_grace", DefaultKillGrace); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func exitKinds(get getter) (map[int]engine.Kind, error) {
+	pairs, err := stringMap(get, "exit_codes")
+	if err != nil || len(pairs) == 0 {
+		return nil, err
+	}
+	out := make(map[int]engine.Kind, len(pairs))
+	for _, kv := range pairs {
+		code, err := strconv.Atoi(kv[0])
+		if err != nil || code < 0 || code > 255 {
+			return nil, paramErr("param exit_codes: %q is not an exit code (0 to 255)", kv[0])
+		}
+		if kv[1] == "success" {
+			out[code] = ""
+			continue
+		}
+		kind := engine.Kind(kv[1])
+		known := false
+		for _, k := range engine.Kinds {
+			known = known || k == kind
+		}
+		if !known {
+			names := []string{"success"}
+			for _, k := range engine.Kinds {
+				names = append(names, string(k))
+			}
+			sort.Strings(names)
+			return nil, paramErr("param exit_codes: %d maps to %q, which is none of %s", code, kv[1], strings.Join(names, ", "))
+		}
+		out[code] = kind
+	}
+	return out, nil
+}
+
+func (commandNode) Exec(ctx context.Context, _ *engine.Attempt, in any) (any, error) {
+	return runCommand(ctx, in.(*commandCall))
+}
+
+func runCommand(ctx context.Context, c *commandCall) (*CommandResult, error) {
+	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
+	cmd.Env = c.env
+	cmd.Dir = c.dir
+	if c.stdin != "" {
+		cmd.Stdin = strings.NewReader(c.stdin)
+	}
+	stdout, stderr := &cappedBuffer{limit: MaxCommandOutput}, &cappedBuffer{limit: MaxCommandOutput}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// The whole process group is ended: SIGTERM when the attempt is cut, SIGKILL when
+	// the grace period is over, and SIGKILL to whatever of the group is left once the
+	// program has exited, so that no child outlives the attempt.
+	inGroup(cmd)
+	cmd.Cancel = func() error { return signalGroup(cmd, sigTerm) }
+	cmd.WaitDelay = c.grace
+	err := cmd.Start()
+	if err != nil {
+		return nil, engine.Errorf(engine.Data, "start %s: %v", c.argv[0], err)
+	}
+	err = cmd.Wait()
+	_ = signalGroup(cmd, sigKill)
+	res := &CommandResult{ExitCode: cmd.ProcessState.ExitCode(), Stdout: stdout.text("stdout"), Stderr: stderr.text("stderr")}
+	if ctx.Err() != nil {
+		kind := engine.Canceled
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			kind = engine.Timeout
+		}
+		return nil, engine.WithKind(kind, fmt.Errorf("%s: ended with its process group: %w", c.argv[0], context.Cause(ctx)))
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) && !errors.Is(err, exec.ErrWaitDelay) {
+		return nil, engine.Errorf(engine.Failed, "%s: %v", c.argv[0], err)
+	}
+	if res.ExitCode < 0 {
+		return nil, engine.Errorf(engine.Failed, "%s: %v", c.argv[0], cmd.ProcessState)
+	}
+	kind, listed := c.exitKinds[res.ExitCode]
+	if !listed && res.ExitCode != 0 {
+		kind = engine.Failed
+	}
+	if kind != "" {
+		return nil, engine.Errorf(kind, "%s exited with code %d%s", c.argv[0], res.ExitCode, stderrTail(stderr))
+	}
+	if c.json {
+		if stdout.dropped > 0 {
+			return nil, engine.Errorf(engine.Data, "%s: stdout is longer than %d bytes and cannot be decoded as JSON", c.argv[0], MaxCommandOutput)
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &res.JSON); err != nil {
+			return nil, engine.Errorf(engine.Data, "%s: stdout is not JSON: %v", c.argv[0], err)
+		}
+	}
+	return res, nil
+}
+
+func stderrTail(b *cappedBuffer) string {
+	if s := snippet(bytes.TrimSpace(b.Bytes())); s != "" {
+		return ": " + s
+	}
+	return ""
+}
+
+func (commandNode) Post(v *engine.Visit, _, out any) (string, error) {
+	v.Set(v.Node(), out)
+	return "success", nil
+}
+
+// cappedBuffer keeps the first limit bytes written and counts the rest.
+type cappedBuffer struct {
+	bytes.Buffer
+	limit   int
+	dropped int64
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	room := b.limit - b.Len()
+	if room < len(p) {
+		b.dropped += int64(len(p) - max(room, 0))
+		if room > 0 {
+			b.Buffer.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return b.Buffer.Write(p)
+}
+
+// text is the output with a note when it was cut.
+func (b *cappedBuffer) text(name string) string {
+	if b.dropped == 0 {
+		return b.String()
+	}
+	return fmt.Sprintf("%s\n[%s cut at %d bytes: %d more dropped]", b.String(), name, b.limit, b.dropped)
+}
