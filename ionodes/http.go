@@ -228,7 +228,6 @@ func (n *httpNode) Post(v *engine.Visit, _, out any) (string, error) {
 	return "success", nil
 }
 
-
 // String renders the call for messages without secrets.
 func (c *httpCall) String() string {
 	return fmt.Sprintf("%s %s", c.method, redactURL(c.url.String()))

@@ -50,7 +50,7 @@ func classifyTransport(ctx context.Context, c *httpCall, err error) error {
 // 503 carry the Retry-After wait.
 func classifyStatus(c *httpCall, resp *http.Response, body []byte, clock engine.Clock) error {
 	msg := fmt.Sprintf("%s: status %s", c, resp.Status)
-	if s := snippet(body); s != "" {
+	if s := c.scrub(snippet(body)); s != "" {
 		msg += ": " + s
 	}
 	switch code := resp.StatusCode; {

@@ -47,3 +47,14 @@ func redactURL(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// scrub replaces the values of the request's secret headers in s, so that a server
+// echoing them in an error body cannot put them into a message.
+func (c *httpCall) scrub(s string) string {
+	for _, kv := range c.headers {
+		if c.secrets[http.CanonicalHeaderKey(kv[0])] && len(kv[1]) >= 4 {
+			s = strings.ReplaceAll(s, kv[1], Redacted)
+		}
+	}
+	return s
+}
