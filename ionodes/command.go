@@ -219,29 +219,33 @@ func (commandNode) Post(v *engine.Visit, _, out any) (string, error) {
 	return "success", nil
 }
 
-// cappedBuffer keeps the first limit bytes written and counts the rest.
+// cappedBuffer keeps the first limit bytes written and counts the rest. (It holds its
+// buffer in a field, not embedded, so that io.Copy cannot bypass Write via ReadFrom.)
 type cappedBuffer struct {
-	bytes.Buffer
+	buf     bytes.Buffer
 	limit   int
 	dropped int64
 }
 
 func (b *cappedBuffer) Write(p []byte) (int, error) {
-	room := b.limit - b.Len()
+	room := b.limit - b.buf.Len()
 	if room < len(p) {
 		b.dropped += int64(len(p) - max(room, 0))
 		if room > 0 {
-			b.Buffer.Write(p[:room])
+			b.buf.Write(p[:room])
 		}
 		return len(p), nil
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
+
+// Bytes returns what was kept.
+func (b *cappedBuffer) Bytes() []byte { return b.buf.Bytes() }
 
 // text is the output with a note when it was cut.
 func (b *cappedBuffer) text(name string) string {
 	if b.dropped == 0 {
-		return b.String()
+		return b.buf.String()
 	}
-	return fmt.Sprintf("%s\n[%s cut at %d bytes: %d more dropped]", b.String(), name, b.limit, b.dropped)
+	return fmt.Sprintf("%s\n[%s cut at %d bytes: %d more dropped]", b.buf.String(), name, b.limit, b.dropped)
 }

@@ -165,7 +165,7 @@ func TestHTTPSendsBody(t *testing.T) {
 	defer srv.Close()
 	for params, want := range map[string]string{
 		`method: PUT, body: "raw text", headers: {X-Run: 7}`: "text/plain; charset=utf-8 7 raw text",
-		`method: POST, body: {a: [1, 2]}`:                   `application/json  {"a":[1,2]}`,
+		`method: POST, body: {a: [1, 2]}`:                    `application/json  {"a":[1,2]}`,
 	} {
 		res, _ := runReal(t, load(t, oneNode(srv.URL, params, "")), engine.RunOptions{})
 		if res.Status != engine.StatusSuccess || got.Load() != want {
