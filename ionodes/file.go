@@ -192,6 +192,11 @@ func (fileNode) Exec(ctx context.Context, _ *engine.Attempt, in any) (any, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if c.op != "read" {
+		if err := os.MkdirAll(c.root, 0o755); err != nil {
+			return nil, fileErr(c, "create the root", err)
+		}
+	}
 	root, err := os.OpenRoot(c.root)
 	if err != nil {
 		return nil, fileErr(c, "open root", err)
