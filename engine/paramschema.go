@@ -23,14 +23,10 @@ func (r *Registry) JSONSchema() ([]byte, error) {
 	if nodeDef == nil {
 		return nil, fmt.Errorf("the base schema has no $defs/node")
 	}
-	var branches []any
+	var branches, names []any
 	for _, name := range r.Names() {
 		t := r.types[name]
-		if props, ok := nodeDef["properties"].(map[string]any); ok {
-			if typeProp, ok := props["type"].(map[string]any); ok {
-				typeProp["examples"] = append(anySlice(typeProp["examples"]), name)
-			}
-		}
+		names = append(names, name)
 		if t.Params == nil {
 			continue
 		}
@@ -39,6 +35,12 @@ func (r *Registry) JSONSchema() ([]byte, error) {
 			"then": map[string]any{"properties": map[string]any{"params": paramsSchema(t)}},
 		})
 	}
+	if props, ok := nodeDef["properties"].(map[string]any); ok {
+		if typeProp, ok := props["type"].(map[string]any); ok && len(names) > 0 {
+			typeProp["examples"] = names // completion offers them; others may be registered
+		}
+	}
+	delete(nodeDef, "allOf")
 	if len(branches) > 0 {
 		nodeDef["allOf"] = branches
 	}
@@ -50,11 +52,6 @@ func (r *Registry) JSONSchema() ([]byte, error) {
 		return nil, fmt.Errorf("write the schema: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-func anySlice(v any) []any {
-	s, _ := v.([]any)
-	return s
 }
 
 func paramsSchema(t *NodeType) map[string]any {
