@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -220,7 +221,7 @@ func (commandNode) Post(v *engine.Visit, _, out any) (string, error) {
 }
 
 // cappedBuffer keeps the first limit bytes written and counts the rest. (It holds its
-// buffer in a field, not embedded, so that io.Copy cannot bypass Write via ReadFrom.)
+// buffer in a field, not embedded, so that bytes.Buffer's ReadFrom cannot bypass the cap.)
 type cappedBuffer struct {
 	buf     bytes.Buffer
 	limit   int
@@ -237,6 +238,18 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return b.buf.Write(p)
+}
+
+// ReadFrom keeps the first bytes and counts the rest; exec's copy uses it, which saves
+// the 32 KiB buffer io.Copy would allocate per stream.
+func (b *cappedBuffer) ReadFrom(r io.Reader) (int64, error) {
+	n, err := b.buf.ReadFrom(io.LimitReader(r, int64(max(b.limit-b.buf.Len(), 0))))
+	if err != nil {
+		return n, err
+	}
+	d, err := io.Copy(io.Discard, r)
+	b.dropped += d
+	return n + d, err
 }
 
 // Bytes returns what was kept.

@@ -2,6 +2,7 @@ package ionodes
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -183,4 +184,45 @@ func groupAlive(pgid int) bool {
 		}
 	}
 	return false
+}
+
+// TestCommandCancelEndsProcessGroup cancels the run while a shell and its child run.
+func TestCommandCancelEndsProcessGroup(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads process groups from /proc")
+	}
+	dir := t.TempDir()
+	script := `sh -c 'echo $$ > "$1/child"; while :; do sleep 0.05; done' _ "$1" &
+echo $$ > "$1/parent"
+wait`
+	params := fmt.Sprintf(`argv: [/bin/sh, -c, %q, _, %q], kill_grace: 200ms`, script, dir)
+	g := load(t, commandWorkflow(params, ""))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *engine.Result, 1)
+	go func() {
+		res, err := g.Run(ctx, engine.RunOptions{})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(filepath.Join(dir, "child")); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	pgid := readPID(t, filepath.Join(dir, "parent"))
+	cancel()
+	res := <-done
+	if res.Status != engine.StatusCanceled {
+		t.Errorf("status %s, want canceled", res.Status)
+	}
+	for groupAlive(pgid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if groupAlive(pgid) {
+		t.Fatalf("process group %d outlived the canceled run", pgid)
+	}
 }
