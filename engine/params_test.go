@@ -135,3 +135,36 @@ func TestJSONSchemaCarriesRegisteredTypes(t *testing.T) {
 		t.Errorf("param who: %v", who)
 	}
 }
+
+// FuzzParams loads arbitrary params for a node, its workflow and a scenario against a
+// type declaring one param of every type: checking must never panic, and every
+// diagnostic must point into the file.
+func FuzzParams(f *testing.F) {
+	for _, s := range []string{"{s: x, i: 3, n: 1.5, b: true, d: 5s, l: [a], m: {k: v}, e: GET}",
+		"{i: 3.5, d: 5, l: x, m: [1], e: PUT, zz: 1}", "{l: [1, [2]], m: {k: {x: 1}}}", "[1, 2]", "~", "{s: \"${{ params.x }}\"}"} {
+		f.Add(s)
+	}
+	reg := NewRegistry()
+	err := reg.Register(NodeType{Name: "typed", Actions: []string{"success"}, Params: []Param{
+		{Name: "s", Type: ParamString}, {Name: "i", Type: ParamInt, Required: true, Default: 1}, {Name: "n", Type: ParamNumber},
+		{Name: "b", Type: ParamBool}, {Name: "d", Type: ParamDuration}, {Name: "l", Type: ParamList, Items: ParamString},
+		{Name: "m", Type: ParamMap, Items: ParamString}, {Name: "e", Type: ParamString, Allowed: []any{"GET", 2}},
+		{Name: "a", Type: ParamAny},
+	}, New: func(NodeSpec) (Node, error) { return &echoNode{action: "success"}, nil }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, params string) {
+		if strings.ContainsAny(params, "\n\r") {
+			return
+		}
+		src := "version: 1\nname: f\nstart: a\nparams: " + params + "\nnodes:\n  a: {type: typed, params: " + params +
+			"}\nscenarios:\n  s: {params: " + params + "}\n"
+		_, ds := Load("fuzz.yaml", []byte(src), reg)
+		for _, d := range ds {
+			if d.Pos.Line < 1 {
+				t.Fatalf("diagnostic without a line: %s", d)
+			}
+		}
+	})
+}
