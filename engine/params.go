@@ -23,6 +23,7 @@ const (
 	ParamDuration ParamType = "duration" // a string with a unit: 500ms, 5s, 1m30s
 	ParamList     ParamType = "list"     // elements of type Items
 	ParamMap      ParamType = "map"      // string keys, values of type Items
+	ParamScalar   ParamType = "scalar"   // a string, a number or a boolean
 	ParamAny      ParamType = "any"
 )
 
@@ -79,7 +80,7 @@ func checkParamDecls(t NodeType) error {
 
 func (pt ParamType) known() bool {
 	switch pt {
-	case ParamString, ParamInt, ParamNumber, ParamBool, ParamDuration, ParamList, ParamMap, ParamAny:
+	case ParamString, ParamInt, ParamNumber, ParamBool, ParamDuration, ParamList, ParamMap, ParamScalar, ParamAny:
 		return true
 	}
 	return false
@@ -138,6 +139,12 @@ func checkType(pt, items ParamType, v any) string {
 		}
 	case ParamBool:
 		_, ok = v.(bool)
+	case ParamScalar:
+		switch v.(type) {
+		case string, bool, int, int64, float64:
+		default:
+			ok = false
+		}
 	case ParamDuration:
 		s, isStr := v.(string)
 		if !isStr {
@@ -200,6 +207,8 @@ func article(pt ParamType) string {
 		return "true or false"
 	case ParamDuration:
 		return "a duration with a unit (500ms, 5s, 1m30s)"
+	case ParamScalar:
+		return "a string, a number or a boolean"
 	}
 	return "a " + string(pt)
 }

@@ -31,6 +31,8 @@ func TestParamCheck(t *testing.T) {
 		{Param{Type: ParamMap, Items: ParamString}, map[string]any{"a": "x"}, ""},
 		{Param{Type: ParamMap, Items: ParamString}, map[string]any{"a": 1}, `key "a" must be a string`},
 		{Param{Type: ParamAny}, nil, ""},
+		{Param{Type: ParamMap, Items: ParamScalar}, map[string]any{"a": 1, "b": "x", "c": true}, ""},
+		{Param{Type: ParamMap, Items: ParamScalar}, map[string]any{"a": []any{"json"}}, `key "a" must be a string, a number or a boolean, not a list`},
 		{Param{Type: ParamString, Allowed: []any{"GET", "POST"}}, "POST", ""},
 		{Param{Type: ParamString, Allowed: []any{"GET", "POST"}}, "PUT", `must be one of GET, POST, not "PUT"`},
 		{Param{Type: ParamInt, Allowed: []any{1, 2}}, 2.0, ""},

@@ -90,6 +90,8 @@ func typeSchema(pt, items ParamType) map[string]any {
 		return map[string]any{"type": "boolean"}
 	case ParamDuration:
 		return map[string]any{"$ref": "#/$defs/duration"}
+	case ParamScalar:
+		return map[string]any{"type": []any{"string", "number", "boolean"}}
 	case ParamList:
 		return map[string]any{"type": "array", "items": typeSchema(elem(items), "")}
 	case ParamMap:

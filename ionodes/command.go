@@ -37,7 +37,7 @@ type CommandResult struct {
 
 var commandParams = []engine.Param{
 	{Name: "argv", Type: engine.ParamList, Items: engine.ParamString, Required: true, Doc: "the program and its arguments; no shell is involved"},
-	{Name: "env", Type: engine.ParamMap, Doc: "environment variables added to kgrun's own"},
+	{Name: "env", Type: engine.ParamMap, Items: engine.ParamScalar, Doc: "environment variables added to kgrun's own"},
 	{Name: "dir", Type: engine.ParamString, Doc: "the working directory; default kgrun's"},
 	{Name: "stdin", Type: engine.ParamString, Doc: "text written to the program's standard input"},
 	{Name: "output", Type: engine.ParamString, Default: "text", Allowed: []any{"text", "json"}, Doc: "json decodes stdout into the result's json"},

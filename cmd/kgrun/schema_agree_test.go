@@ -55,7 +55,7 @@ func TestSchemaAgreesWithDecoder(t *testing.T) {
 		t.Fatalf("schema does not compile: %v", err)
 	}
 	var files []string
-	for _, glob := range []string{"../../testdata/valid/*.yaml", "../../testdata/invalid/*.yaml", "../../workflows/*.yaml"} {
+	for _, glob := range []string{"../../testdata/valid/*.yaml", "../../testdata/invalid/*.yaml", "../../ionodes/testdata/invalid/*.yaml", "../../workflows/*.yaml"} {
 		m, _ := filepath.Glob(glob)
 		files = append(files, m...)
 	}
