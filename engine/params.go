@@ -380,3 +380,33 @@ func paramPos(at map[string]schema.Pos, key string, def schema.Pos) schema.Pos {
 	}
 	return def
 }
+
+// CheckParams checks params given to a run from outside the file (the command line's
+// --set, an embedding program's RunOptions.Params) against the declarations of the nodes
+// that read them, as load checks the workflow's own. Names no node reads pass: the
+// workflow's expressions may read them.
+func (g *Graph) CheckParams(params map[string]any) error {
+	var problems []string
+	for _, k := range sortedKeys(params) {
+		for _, n := range g.nodes {
+			if n.typ == nil || n.typ.Params == nil {
+				continue
+			}
+			if _, own := n.spec.Params[k]; own {
+				continue
+			}
+			p, ok := n.typ.lookupParam(k)
+			if !ok {
+				continue
+			}
+			if msg := p.check(params[k]); msg != "" {
+				problems = append(problems, fmt.Sprintf("param %s (read by node %q, type %s) %s", k, n.name, n.typ.Name, msg))
+				break
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
+	return nil
+}

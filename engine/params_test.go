@@ -170,3 +170,24 @@ func FuzzParams(f *testing.F) {
 		}
 	})
 }
+
+func TestGraphCheckParams(t *testing.T) {
+	reg := NewRegistry()
+	err := reg.Register(NodeType{Name: "greet", Actions: []string{"success"},
+		Params: []Param{{Name: "who", Type: ParamString}, {Name: "times", Type: ParamInt}},
+		New:    func(NodeSpec) (Node, error) { return &echoNode{action: "success"}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ds := Load("w.yaml", []byte("version: 1\nname: w\nstart: a\nnodes: {a: {type: greet, params: {who: x}}}\n"), reg)
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	if err := g.CheckParams(map[string]any{"times": 2, "who": 3, "other": "free"}); err != nil {
+		t.Errorf("who is the node's own and other is read by no node: %v", err)
+	}
+	err = g.CheckParams(map[string]any{"times": "many"})
+	if err == nil || err.Error() != `param times (read by node "a", type greet) must be an integer, not "many" (a string)` {
+		t.Errorf("got %v", err)
+	}
+}
