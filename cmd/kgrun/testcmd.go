@@ -53,6 +53,7 @@ type testOutcome struct {
 func testFiles(ctx context.Context, files []string, format string, stdout, stderr io.Writer) int {
 	var all []testOutcome
 	code := exitOK
+	var noTests []string
 	for _, file := range files {
 		data, ds := schema.ReadFile(file, schema.DefaultLimits)
 		if ds.HasErrors() {
@@ -60,14 +61,19 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 			code = exitUsage
 			continue
 		}
-		w, ds := schema.Decode(file, data)
-		if ds.HasErrors() {
+		// Compile before anything else: a file that does not compile fails here whether
+		// or not it declares tests, with every diagnostic.
+		g, ds := engine.Load(file, data, builtin.Registry(builtin.Options{}))
+		if g == nil {
 			fmt.Fprintln(stderr, ds.Error())
 			code = exitUsage
 			continue
 		}
+		w := g.Spec()
 		if len(w.Tests) == 0 {
+			noTests = append(noTests, file)
 			fmt.Fprintf(stderr, "kgrun test: %s declares no tests\n", file)
+			continue
 		}
 		dir, err := os.MkdirTemp("", "kgrun-test-")
 		if err != nil {
@@ -75,11 +81,12 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 			return exitUsage
 		}
 		defer os.RemoveAll(dir)
-		for _, t := range w.Tests {
-			g, ds := engine.Load(file, data, builtin.Registry(builtin.Options{}))
-			if g == nil {
-				fmt.Fprintln(stderr, ds.Error())
-				return exitUsage
+		for i, t := range w.Tests {
+			if i > 0 { // a fresh graph per test, so breaker state never leaks between tests
+				if g, ds = engine.Load(file, data, builtin.Registry(builtin.Options{})); g == nil {
+					fmt.Fprintln(stderr, ds.Error())
+					return exitUsage
+				}
 			}
 			params := map[string]any{"alternate_dir": dir}
 			for k, v := range t.Params {
@@ -118,7 +125,11 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 			fmt.Fprintf(stdout, "      %s\n", p)
 		}
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, len(all)-passed)
+	summary := fmt.Sprintf("%d passed, %d failed", passed, len(all)-passed)
+	if len(noTests) > 0 {
+		summary += fmt.Sprintf("; %s declared no tests: %s", plural(len(noTests), "file"), strings.Join(noTests, ", "))
+	}
+	fmt.Fprintln(stdout, summary)
 	return code
 }
 
