@@ -161,7 +161,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	j := &journaled{db: db, meta: meta, saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(f.virtual), workflow: g.Spec().Name}, commitEvery: f.state.commitEvery}
 	res, err := j.run(ctx, g, opts, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "kgrun: %v\n", err)
+		fmt.Fprintf(stderr, "kgrun: %s\n", termText(err.Error()))
 		if res == nil {
 			return exitUsage
 		}
@@ -265,7 +265,11 @@ func (f *runFlags) logger(stderr io.Writer) (hclog.Logger, error) {
 	if l == hclog.NoLevel {
 		return nil, fmt.Errorf("--log-level takes trace, debug, info, warn, error or off, not %q", level)
 	}
-	return hclog.New(&hclog.LoggerOptions{Name: "kgrun", Level: l, Output: stderr, JSONFormat: f.logFormat == "json"}), nil
+	out := stderr
+	if f.logFormat != "json" { // JSON escapes by itself; the text format writes messages as they are
+		out = termWriter{stderr}
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "kgrun", Level: l, Output: out, JSONFormat: f.logFormat == "json"}), nil
 }
 
 // parseSets reads --set key=value pairs; values are YAML scalars, so numbers stay numbers.
@@ -289,9 +293,7 @@ func parseSets(sets []string) (map[string]any, error) {
 // stderr. It returns nil and the exit code when the file has errors.
 func load(file string, stderr io.Writer, cache *builtin.Cache) (*engine.Graph, int) {
 	g, ds := engine.LoadFile(file, builtin.Registry(builtin.Options{Cache: cache}))
-	if len(ds) > 0 {
-		fmt.Fprintln(stderr, ds.Error())
-	}
+	writeDiagnostics(stderr, ds)
 	if g == nil {
 		return nil, exitUsage
 	}
