@@ -20,7 +20,10 @@ type greeting struct {
 	Text string `expr:"text"`
 }
 
-func (greeter) Prep(v *engine.Visit) (any, error) { who, _ := v.Param("who"); return fmt.Sprint(who), nil }
+func (greeter) Prep(v *engine.Visit) (any, error) {
+	who, _ := v.Param("who")
+	return fmt.Sprint(who), nil
+}
 func (greeter) Exec(ctx context.Context, a *engine.Attempt, in any) (any, error) {
 	return greeting{Text: "hello, " + in.(string)}, nil // use a.Rand(), a.Clock(), a.Sleep(ctx, d)
 }
@@ -56,7 +59,7 @@ func Example_embedding() {
 		return
 	}
 	g, diags := engine.Load("hello.yaml", []byte(hello), reg) // or engine.LoadFile(path, reg)
-	if g == nil { // every diagnostic, sorted, each with its file:line:col
+	if g == nil {                                             // every diagnostic, sorted, each with its file:line:col
 		fmt.Println(diags)
 		return
 	}
