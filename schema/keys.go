@@ -17,6 +17,7 @@ var Keys = map[string][]string{
 	"faultStep": {"calls", "fail", "latency", "message"},
 	"test":      {"name", "scenario", "seed", "params", "expect"},
 	"expect":    {"status", "path", "visited", "not_visited"},
+	"param":     {"type", "default", "description"},
 }
 
 // ErrorKinds are the error kinds a workflow may name in retry.on, breaker count lists and

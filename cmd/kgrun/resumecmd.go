@@ -100,7 +100,7 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	meta.Sets = append(meta.Sets, f.sets...)
-	params, err := parseSets(meta.Sets)
+	params, err := typedSets(g.Spec(), meta.Sets)
 	if err != nil {
 		return usageError(stderr, "resume", err)
 	}

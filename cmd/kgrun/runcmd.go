@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
-	"gopkg.in/yaml.v3"
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
@@ -105,7 +104,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
-	params, err := parseSets(f.sets)
+	params, err := typedSets(g.Spec(), f.sets)
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
@@ -272,17 +271,24 @@ func (f *runFlags) logger(stderr io.Writer) (hclog.Logger, error) {
 	return hclog.New(&hclog.LoggerOptions{Name: "kgrun", Level: l, Output: out, JSONFormat: f.logFormat == "json"}), nil
 }
 
-// parseSets reads --set key=value pairs; values are YAML scalars, so numbers stay numbers.
-func parseSets(sets []string) (map[string]any, error) {
+// typedSets reads --set KEY=VALUE pairs for a workflow, before it runs: a param the
+// workflow declares is read as its type (Param.Parse; batch_size=[1,2] is refused, naming
+// the param, its type and the value), any other key as YAML, so numbers stay numbers.
+func typedSets(w *schema.Workflow, sets []string) (map[string]any, error) {
 	out := map[string]any{}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--set %q: write KEY=VALUE", s)
 		}
-		var val any
-		if err := yaml.Unmarshal([]byte(v), &val); err != nil {
-			val = v
+		p := w.Param(k)
+		if p == nil {
+			out[k] = schema.ParseValue(v)
+			continue
+		}
+		val, err := p.Parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("--set %s: %w (declared at %s as %s)", s, err, p.Pos, p.Describe())
 		}
 		out[k] = val
 	}
