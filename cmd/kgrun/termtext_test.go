@@ -60,6 +60,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		{"many", []string{file, "--scenario", "hostile", "--virtual-time", "--runs", "3"}, exitFailed},
 		{"test", []string{"test", file}, exitFailed},
 		{"graph", []string{"graph", file}, exitOK},
+		{"dot", []string{"graph", file, "--format", "dot"}, exitOK},
 		{"validate", []string{"validate", "testdata/cli/hostile_invalid.yaml"}, exitUsage},
 		{"run invalid", []string{"testdata/cli/hostile_invalid.yaml"}, exitUsage},
 		{"test invalid", []string{"test", "testdata/cli/hostile_invalid.yaml"}, exitUsage},
