@@ -75,7 +75,7 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitOK
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(stdout, "No runs in %s yet.\n", db.Path())
+		fmt.Fprintf(stdout, "No runs in %s yet.\n", termText(db.Path()))
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
