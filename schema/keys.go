@@ -9,6 +9,7 @@ var Keys = map[string][]string{
 	"node":      {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on"},
 	"retry":     {"attempts", "delay", "backoff", "multiplier", "max_delay", "jitter", "max_duration", "on"},
 	"bulkhead":  {"max_concurrent", "max_wait"},
+	"param":     {"type", "default", "description"},
 	"hooks":     {"before_prep", "after_exec", "on_error"},
 	"hook":      {"when", "assert", "message", "set", "action"},
 	"edge":      {"to", "when"},
@@ -17,7 +18,6 @@ var Keys = map[string][]string{
 	"faultStep": {"calls", "fail", "latency", "message"},
 	"test":      {"name", "scenario", "seed", "params", "expect"},
 	"expect":    {"status", "path", "visited", "not_visited"},
-	"param":     {"type", "default", "description"},
 }
 
 // ErrorKinds are the error kinds a workflow may name in retry.on, breaker count lists and

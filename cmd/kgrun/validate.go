@@ -21,7 +21,7 @@ type validateFlags struct {
 func newValidateFlags() (*flag.FlagSet, *validateFlags) {
 	f := &validateFlags{}
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.StringVar(&f.format, "format", "text", "output `text` or json (one document: every file's diagnostics with file, line, column, severity, message, suggestion)")
+	fs.StringVar(&f.format, "format", "text", "output `text` or json (one document of diagnostics, for CI and editors)")
 	fs.BoolVar(&f.strict, "strict", false, "fail on warnings too (exit 2)")
 	return fs, f
 }
