@@ -56,7 +56,7 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.simulate, "simulate-failures", false, "simulate failures: the scenario named by --failure-type (random if none)")
 	fs.StringVar(&f.failureType, "failure-type", "", "scenario `NAME` for --simulate-failures: network, processing, storage or random")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for every random draw; the same seed gives the same run")
-	fs.Var(&f.sets, "set", "override a param, `KEY=VALUE` (value read as YAML); repeatable")
+	fs.Var(&f.sets, "set", "override a param, `KEY=VALUE` (read as the param's type; as YAML for undeclared keys); repeatable")
 	fs.BoolVar(&f.virtual, "virtual-time", false, "run on a virtual clock: waits and timeouts take no real time")
 	fs.StringVar(&f.breakers, "breakers", "on", "circuit breakers `on` or off")
 	fs.BoolVar(&f.enableBreaker, "enable-circuit-breaker", false, "same as --breakers on")
