@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestTermText(t *testing.T) {
@@ -38,8 +39,8 @@ func TestTermTextKeepsCleanTextWithoutAllocating(t *testing.T) {
 }
 
 // controls finds what must never reach a terminal from kgrun's text output: any control
-// character but the newline, C1 controls and bidi overrides.
-var controls = regexp.MustCompile("[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\u2066-\u2069]")
+// character but the newline, C1 controls, line separators and bidi controls.
+var controls = regexp.MustCompile("[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 // TestHostileTextIsEscaped runs a workflow whose name, guard, fault message and test name
 // carry terminal escapes through every human-readable output, and checks each prints
@@ -89,4 +90,27 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		}
 	}
 	checkGolden(t, "hostile.txt", strings.ReplaceAll(all.String(), state, "$STATE"))
+}
+
+// FuzzTermText checks, for any bytes, that termText leaves nothing a terminal would act
+// on (termLines only newlines), and that text with nothing to escape comes back as is.
+func FuzzTermText(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[31mred", "a\r\nb", "\xff\xfe", "\u202e", "\u009b2J", "👩‍🚀", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		text, lines := termText(s), termLines(s)
+		if loc := controls.FindStringIndex(text); loc != nil || strings.Contains(text, "\n") || !utf8.ValidString(text) {
+			t.Fatalf("termText(%q) = %q still carries a control or invalid UTF-8", s, text)
+		}
+		if loc := controls.FindStringIndex(lines); loc != nil || !utf8.ValidString(lines) {
+			t.Fatalf("termLines(%q) = %q still carries a control or invalid UTF-8", s, lines)
+		}
+		if strings.Count(lines, "\n") != strings.Count(s, "\n") {
+			t.Fatalf("termLines(%q) = %q changed the line breaks", s, lines)
+		}
+		if !controls.MatchString(s) && !strings.Contains(s, "\n") && utf8.ValidString(s) && text != s {
+			t.Fatalf("termText(%q) = %q changed clean text", s, text)
+		}
+	})
 }
