@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kgrun/kgrun/engine"
 )
 
 func TestTermText(t *testing.T) {
@@ -113,4 +115,19 @@ func FuzzTermText(f *testing.F) {
 			t.Fatalf("termText(%q) = %q changed clean text", s, text)
 		}
 	})
+}
+
+// TestReportColoursOnlyItsOwnStatusWord: with colour on, the status word keeps its escape
+// sequence and the workflow's name still has its own escaped.
+func TestReportColoursOnlyItsOwnStatusWord(t *testing.T) {
+	var b strings.Builder
+	res := &engine.Result{Workflow: "name\x1b[2J", Status: engine.StatusDegraded}
+	writeReport(&b, res, newStats(), nil, reportOptions{color: true})
+	out := b.String()
+	if !strings.HasPrefix(out, `name\x1b[2J · seed 0`+"\nStatus: \x1b[1;33mDEGRADED\x1b[0m in 0s\n") {
+		t.Fatalf("report:\n%q", out)
+	}
+	if strings.Count(out, "\x1b") != 2 {
+		t.Fatalf("report carries escapes other than the status colour:\n%q", out)
+	}
 }
