@@ -68,15 +68,6 @@ func (w *Workflow) Param(name string) *Param {
 	return nil
 }
 
-// paramNames lists the declared params' names.
-func (w *Workflow) paramNames() []string {
-	names := make([]string, len(w.ParamSpecs))
-	for i, p := range w.ParamSpecs {
-		names[i] = p.Name
-	}
-	return names
-}
-
 // CheckParams checks values for the workflow's params (as an embedding program passes
 // them in RunOptions.Params) against their declared types. It returns a copy with each
 // value in its param's type (a whole float as an int, an int as a float), or an error
@@ -325,7 +316,7 @@ func (d *decoder) workflowParams(n *yaml.Node) (map[string]any, []*Param) {
 		seen[k.Value] = true
 		p := &Param{Name: k.Value, Pos: d.pos(k)}
 		v := d.resolve(r.Content[i+1])
-		if v != nil && v.Kind == yaml.MappingNode && mappingHasKey(d, v, "type") {
+		if v != nil && v.Kind == yaml.MappingNode && d.mappingHasKey(v, "type") {
 			if !d.paramDeclaration(p, v) {
 				continue
 			}
@@ -345,7 +336,7 @@ func (d *decoder) workflowParams(n *yaml.Node) (map[string]any, []*Param) {
 }
 
 // mappingHasKey reports whether the mapping n has the plain key.
-func mappingHasKey(d *decoder, n *yaml.Node, key string) bool {
+func (d *decoder) mappingHasKey(n *yaml.Node, key string) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := d.resolve(n.Content[i]); k != nil && k.Kind == yaml.ScalarNode && k.Value == key {
 			return true
