@@ -51,7 +51,7 @@ type testOutcome struct {
 // never leaks between tests), on virtual time with the test's seed. It exits 1 when any
 // test fails and 2 when a file does not load.
 func testFiles(ctx context.Context, files []string, format string, stdout, stderr io.Writer) int {
-	var all []testOutcome
+	all := []testOutcome{} // JSON [] rather than null when nothing ran
 	code := exitOK
 	var noTests []string
 	for _, file := range files {

@@ -39,6 +39,9 @@ start: a
 nodes:
   a: {type: completion}
 `)
+	if out, _, code := kgrun(t, "test", "--format", "json", empty); code != exitOK || out != "[]\n" {
+		t.Errorf("no tests, JSON: exit %d, stdout %q", code, out)
+	}
 	out, stderr, code := kgrun(t, "test", empty)
 	if code != exitOK || !strings.Contains(stderr, empty+" declares no tests") ||
 		out != "0 passed, 0 failed; 1 file declared no tests: "+empty+"\n" {
