@@ -21,12 +21,26 @@ type AlternateResult struct {
 
 // alternateDelivery writes the undelivered records as a JSON file into a configured
 // directory, the example's emergency fallback. It opens the directory as an os.Root, so
-// no file name (from params or templating) can write outside it.
+// no file name (from params or templating) can write outside it, and only after checking
+// the directory is this user's own (see openAlternateDir).
 type alternateDelivery struct{}
 
 // DefaultAlternateDir is where alternate_delivery writes when neither the node's dir
-// param nor the run's alternate_dir param says otherwise.
-var DefaultAlternateDir = filepath.Join(os.TempDir(), "kgrun-alternate")
+// param nor the run's alternate_dir param says otherwise: kgrun/alternate under the
+// user's state directory ($XDG_STATE_HOME, else ~/.local/state). A private directory,
+// unlike a fixed name in the shared temp dir, which anyone could create first or plant
+// as a symlink.
+func DefaultAlternateDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if !filepath.IsAbs(base) { // the XDG rule: a relative value is ignored
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no default alternate directory: %w; set the alternate_dir param", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "kgrun", "alternate"), nil
+}
 
 func alternateType() engine.NodeType {
 	return engine.NodeType{
@@ -41,7 +55,9 @@ func alternateType() engine.NodeType {
 
 type alternateInput struct {
 	dir, file string
-	payload   alternatePayload
+	// private says dir is the default, which must be closed to other users.
+	private bool
+	payload alternatePayload
 }
 
 type alternatePayload struct {
@@ -57,7 +73,12 @@ func (alternateDelivery) Prep(v *engine.Visit) (any, error) {
 	}
 	dir, err := stringParam(v.Param, "dir", "")
 	if err == nil && dir == "" {
-		dir, err = stringParam(v.Param, "alternate_dir", DefaultAlternateDir)
+		dir, err = stringParam(v.Param, "alternate_dir", "")
+	}
+	private := false
+	if err == nil && dir == "" {
+		dir, err = DefaultAlternateDir()
+		private = true
 	}
 	if err != nil {
 		return nil, engine.WithKind(engine.Data, err)
@@ -71,17 +92,14 @@ func (alternateDelivery) Prep(v *engine.Visit) (any, error) {
 	}
 	wf, _ := v.Param("workflow")
 	wfName, _ := wf.(string)
-	return alternateInput{dir: dir, file: name, payload: alternatePayload{Workflow: wfName, Seed: v.Seed(), Records: recs}}, nil
+	return alternateInput{dir: dir, file: name, private: private, payload: alternatePayload{Workflow: wfName, Seed: v.Seed(), Records: recs}}, nil
 }
 
 func (alternateDelivery) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) {
 	p := in.(alternateInput)
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
-		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate directory: %w", err))
-	}
-	root, err := os.OpenRoot(p.dir)
+	root, err := openAlternateDir(p.dir, p.private)
 	if err != nil {
-		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate directory: %w", err))
+		return nil, err
 	}
 	defer root.Close()
 	data, err := json.MarshalIndent(p.payload, "", "  ")
@@ -112,4 +130,45 @@ func (alternateDelivery) Post(v *engine.Visit, _, out any) (string, error) {
 	v.Set("alternate_delivery", r)
 	v.Degrade("delivered " + itoa(r.Records) + " records to the alternate channel (" + r.File + ")")
 	return "alternate_delivery", nil
+}
+
+// openAlternateDir creates dir (0700, parents too) when missing and opens it as an
+// os.Root, refusing a directory that is a symlink or that another user owns, and, when
+// private (the default directory), one that other users may enter. The checks are made
+// on the directory actually opened, so swapping it between check and use does not help.
+// Refusals are data errors: retrying cannot change them.
+func openAlternateDir(dir string, private bool) (*os.Root, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate directory: %w", err))
+	}
+	refuse := func(format string, args ...any) (*os.Root, error) {
+		return nil, engine.Errorf(engine.Data, "alternate directory %s: "+format+"; kgrun writes only into a directory of its own user (set the alternate_dir param to one)", append([]any{dir}, args...)...)
+	}
+	fi, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate directory: %w", err))
+	case fi.Mode()&os.ModeSymlink != 0:
+		return refuse("is a symbolic link")
+	case !fi.IsDir():
+		return refuse("is not a directory")
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate directory: %w", err))
+	}
+	opened, err := root.Stat(".")
+	if err != nil || !os.SameFile(fi, opened) {
+		root.Close()
+		return refuse("changed while it was being opened")
+	}
+	if uid, mine := ownedByMe(opened); !mine {
+		root.Close()
+		return refuse("is owned by another user (uid %d)", uid)
+	}
+	if private && opened.Mode().Perm()&0o077 != 0 {
+		root.Close()
+		return refuse("is open to other users (mode %04o; chmod 700 it)", opened.Mode().Perm())
+	}
+	return root, nil
 }

@@ -182,3 +182,56 @@ func TestBadParamsAreDiagnostics(t *testing.T) {
 		}
 	}
 }
+
+func TestAlternateDeliveryDefaultDirIsPrivate(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	flow := strings.Replace(alternateFlow, "%FILE%", "out.json", 1)
+	res := runOne(t, flow, engine.RunOptions{})
+	dir := filepath.Join(state, "kgrun", "alternate")
+	if _, err := os.Stat(filepath.Join(dir, "out.json")); err != nil || len(res.Failures) != 0 {
+		t.Fatalf("default dir: %v; failures %v", err, res.Failures)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("default dir mode %v, want 0700", fi.Mode().Perm())
+	}
+	refused := func(t *testing.T, res *engine.Result, want string) {
+		t.Helper()
+		if len(res.Failures) != 1 || res.Failures[0].Kind != engine.Data || !strings.Contains(res.Failures[0].Err.Error(), want) {
+			t.Fatalf("failures %v, want one data error saying %q", res.Failures, want)
+		}
+	}
+
+	t.Run("open to others", func(t *testing.T) {
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(dir, 0o700)
+		refused(t, runOne(t, flow, engine.RunOptions{}), "is open to other users (mode 0777; chmod 700 it)")
+	})
+	t.Run("planted symlink", func(t *testing.T) {
+		other := t.TempDir()
+		t.Setenv("XDG_STATE_HOME", other)
+		planted := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(other, "kgrun"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(planted, filepath.Join(other, "kgrun", "alternate")); err != nil {
+			t.Skip("no symlinks here:", err)
+		}
+		refused(t, runOne(t, flow, engine.RunOptions{}), "is a symbolic link")
+		if entries, _ := os.ReadDir(planted); len(entries) != 0 {
+			t.Fatalf("wrote into the symlink's target: %v", entries)
+		}
+	})
+	t.Run("another user's directory", func(t *testing.T) {
+		foreign := "/" // owned by root: another user's unless this test runs as root
+		if os.Getuid() == 0 {
+			foreign = t.TempDir()
+			if err := os.Chown(foreign, 4242, 4242); err != nil {
+				t.Skip("cannot give a directory away:", err)
+			}
+		}
+		refused(t, runOne(t, flow, engine.RunOptions{Params: map[string]any{"alternate_dir": foreign}}), "is owned by another user")
+	})
+}

@@ -32,7 +32,7 @@ var partialParams = []engine.Param{
 
 var alternateParams = []engine.Param{
 	{Name: "dir", Type: engine.ParamString, Doc: "the directory written into; default the alternate_dir param"},
-	{Name: "alternate_dir", Type: engine.ParamString, Default: DefaultAlternateDir, Doc: "the directory written into when dir is not set"},
+	{Name: "alternate_dir", Type: engine.ParamString, Doc: "the directory written into when dir is not set; default a private directory under the user's state dir"},
 	{Name: "file", Type: engine.ParamString, Doc: "a plain file name; default delivery-seed<seed>-visit<visit>.json"},
 	{Name: "workflow", Type: engine.ParamString, Doc: "the workflow's name, recorded in the file"},
 }

@@ -271,6 +271,9 @@ func checkRunParamsOf(w *schema.Workflow, nodes []*node, ds *schema.Diagnostics)
 	for k := range w.Params {
 		runParams = append(runParams, k)
 	}
+	for _, p := range w.ParamSpecs {
+		runParams = append(runParams, p.Name) // declared without a default too
+	}
 	undeclared := false // a type that declares nothing may read any run param
 	for _, n := range nodes {
 		if n.typ == nil || n.typ.Params == nil {
@@ -289,12 +292,18 @@ func checkRunParamsOf(w *schema.Workflow, nodes []*node, ds *schema.Diagnostics)
 	if undeclared {
 		runParams = nil
 	}
-	checkRunParams(w.Params, w.ParamsPos, "params", reads, nil, ds)
+	declared := map[string]schema.Pos{}
+	for _, p := range w.ParamSpecs {
+		declared[p.Name] = p.Pos
+	}
+	checkRunParams(w.Params, declared, "params", reads, nil, nil, ds)
+	// Scenario and test values of declared params are checked against the declaration
+	// by the decoder; here, against the nodes that read the others.
 	for _, s := range w.Scenarios {
-		checkRunParams(s.Params, s.ParamsPos, fmt.Sprintf("scenario %q: params", s.Name), reads, runParams, ds)
+		checkRunParams(s.Params, s.ParamsPos, fmt.Sprintf("scenario %q: params", s.Name), reads, runParams, declared, ds)
 	}
 	for _, t := range w.Tests {
-		checkRunParams(t.Params, t.ParamsPos, fmt.Sprintf("test %q: params", t.Name), reads, runParams, ds)
+		checkRunParams(t.Params, t.ParamsPos, fmt.Sprintf("test %q: params", t.Name), reads, runParams, declared, ds)
 	}
 }
 
@@ -345,10 +354,13 @@ func checkNodeParams(n *node, w *schema.Workflow, ds *schema.Diagnostics) bool {
 // type-checked against each reader's declaration; when known is not nil (scenarios,
 // tests), a name neither the workflow declares nor any node reads is an error, since
 // overriding it could change nothing.
-func checkRunParams(params map[string]any, at map[string]schema.Pos, what string, reads map[string][]*node, known []string, ds *schema.Diagnostics) {
+func checkRunParams(params map[string]any, at map[string]schema.Pos, what string, reads map[string][]*node, known []string, typedElsewhere map[string]schema.Pos, ds *schema.Diagnostics) {
 	for _, k := range sortedKeys(params) {
 		pos := paramPos(at, k, schema.Pos{})
 		readers := reads[k]
+		if _, typed := typedElsewhere[k]; typed {
+			readers = nil
+		}
 		if known != nil && !slices.Contains(known, k) {
 			detail := schema.DidYouMean(k, known)
 			if detail == "" {

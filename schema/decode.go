@@ -72,6 +72,9 @@ type decoder struct {
 	diags   Diagnostics
 	aliases int
 	lines   [][]byte
+	// declared are the workflow's param declarations, once decoded, for checking the
+	// values scenarios and tests give them.
+	declared []*Param
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -32,7 +32,8 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 		w.Start = d.ident(v, "start")
 	}
 	if v := o.get("params"); v != nil {
-		w.Params, w.ParamsPos = d.paramsAt(v, "params")
+		w.Params, w.ParamSpecs = d.workflowParams(v)
+		d.declared = w.ParamSpecs
 	}
 	if v := o.get("error_handler"); v != nil {
 		w.ErrorHandler = d.ident(v, "error_handler")
@@ -383,6 +384,7 @@ func (d *decoder) scenario(k, v *yaml.Node) *Scenario {
 	}
 	if x := o.get("params"); x != nil {
 		s.Params, s.ParamsPos = d.paramsAt(x, what+": params")
+		d.checkParamValues(x, s.Params, what)
 	}
 	if x := o.get("faults"); x != nil {
 		for _, e := range d.entries(x, what+": faults") {
@@ -549,6 +551,7 @@ func (d *decoder) tests(n *yaml.Node) []*Test {
 		}
 		if x := o.get("params"); x != nil {
 			t.Params, t.ParamsPos = d.paramsAt(x, what+".params")
+			d.checkParamValues(x, t.Params, fmt.Sprintf("test %q", t.Name))
 		}
 		if x := o.get("expect"); x != nil {
 			t.Expect = d.expect(x, what+".expect")

@@ -9,6 +9,7 @@ var Keys = map[string][]string{
 	"node":      {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on"},
 	"retry":     {"attempts", "delay", "backoff", "multiplier", "max_delay", "jitter", "max_duration", "on"},
 	"bulkhead":  {"max_concurrent", "max_wait"},
+	"param":     {"type", "default", "description"},
 	"hooks":     {"before_prep", "after_exec", "on_error"},
 	"hook":      {"when", "assert", "message", "set", "action"},
 	"edge":      {"to", "when"},

@@ -12,8 +12,9 @@ type Workflow struct {
 	Description string
 	Start       Ident
 	// Params are the workflow's default parameters; scenarios and callers override them.
-	Params       map[string]any
-	ParamsPos    map[string]Pos // where each key of Params is written
+	Params map[string]any
+	// ParamSpecs declare the workflow's params, with their types, in file order.
+	ParamSpecs   []*Param
 	ErrorHandler Ident
 	// MaxSteps bounds the number of node visits in one run (cycles are legal).
 	MaxSteps  int

@@ -32,13 +32,14 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run a workflow and print its report (the default: kgrun FILE)", "kgrun [run] FILE [flags]", runCommand},
-		{"validate", "check workflow files and print every diagnostic", "kgrun validate FILE...", validateCommand},
+		{"validate", "check workflow files and print every diagnostic", "kgrun validate FILE... [--format text|json] [--strict]", validateCommand},
 		{"graph", "print a workflow's graph as mermaid or dot", "kgrun graph FILE [--format mermaid|dot]", graphCommand},
 		{"test", "run the tests declared in workflow files", "kgrun test FILE... [--format text|json]", testCommand},
 		{"runs", "list the runs recorded in the store", "kgrun runs [--state PATH] [--format text|json]", runsCommand},
 		{"show", "print a past run's report and trace", "kgrun show RUN_ID [--state PATH] [--no-trace] [--format text|json]", showCommand},
 		{"resume", "continue a crashed or interrupted run, or redrive a failed one", "kgrun resume RUN_ID [FILE] [flags]", resumeCommand},
 		{"schema", "print the JSON Schema for workflow files", "kgrun schema", schemaCommand},
+		{"version", "print kgrun's version and what it was built from", "kgrun version (or kgrun --version)", versionCommand},
 		{"help", "show help for a command", "kgrun help [COMMAND]", helpCommand},
 	}
 }
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help":
 		writeUsage(stdout)
 		return exitOK
+	case "-version", "--version":
+		return versionCommand(ctx, args[1:], stdout, stderr)
 	}
 	// Anything else is "kgrun FILE [flags]" (or flags first, then the file); a word that
 	// is neither a file nor a command is most likely a misspelt command.
@@ -86,11 +89,15 @@ func writeUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nExit codes: 0 success or degraded, 1 failed, 2 invalid input or usage, 130 interrupted.")
+	fmt.Fprintln(w, "\nExit codes: 0 success or degraded, 1 failed, 2 invalid input or usage, 3 store damaged, 130 interrupted.")
 	fmt.Fprintln(w, "Run 'kgrun help COMMAND' for a command's flags.")
 }
 
-func helpCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func helpCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args, code, ok := parseCommand(ctx, flag.NewFlagSet("help", flag.ContinueOnError), args, stdout, stderr)
+	if !ok {
+		return code
+	}
 	if len(args) == 0 {
 		writeUsage(stdout)
 		return exitOK
@@ -98,20 +105,23 @@ func helpCommand(_ context.Context, args []string, stdout, stderr io.Writer) int
 	for _, c := range commands() {
 		if c.name == args[0] {
 			fmt.Fprintf(stdout, "%s\n\nUsage:\n  %s\n", c.summary, c.usage)
-			if fs := flagSetFor(c.name); fs != nil {
+			if fs := flagSetFor(c.name); fs != nil && hasFlags(fs) {
 				fmt.Fprintln(stdout, "\nFlags:")
 				printFlags(stdout, fs)
 			}
 			return exitOK
 		}
 	}
-	fmt.Fprintf(stderr, "kgrun help: unknown command %q\n", args[0])
-	return exitUsage
+	return usageError(stderr, "help", fmt.Errorf("unknown command %q", args[0]))
 }
 
-// flagSetFor returns a command's flags with their defaults, for help output.
+// flagSetFor returns a command's flags with their defaults, for help output (nil when it
+// has none).
 func flagSetFor(name string) *flag.FlagSet {
 	switch name {
+	case "validate":
+		fs, _ := newValidateFlags()
+		return fs
 	case "run":
 		fs, _ := newRunFlags()
 		return fs
@@ -129,6 +139,12 @@ func flagSetFor(name string) *flag.FlagSet {
 		return fs
 	}
 	return nil
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 func printFlags(w io.Writer, fs *flag.FlagSet) {
@@ -203,11 +219,15 @@ func parseCommand(ctx context.Context, fs *flag.FlagSet, args []string, stdout, 
 }
 
 func usageError(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "kgrun %s: %v\n", cmd, err)
+	fmt.Fprintf(stderr, "kgrun %s: %s\n", cmd, termText(err.Error()))
 	return exitUsage
 }
 
-func schemaCommand(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func schemaCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	args, code, ok := parseCommand(ctx, flag.NewFlagSet("schema", flag.ContinueOnError), args, stdout, stderr)
+	if !ok {
+		return code
+	}
 	if len(args) > 0 {
 		return usageError(stderr, "schema", fmt.Errorf("takes no arguments"))
 	}

@@ -72,9 +72,10 @@ func writeMermaid(out io.Writer, w *schema.Workflow) {
 	}
 }
 
-// mermaidText escapes what mermaid would read as syntax in an edge label.
+// mermaidText escapes what mermaid would read as syntax in an edge label, and control
+// characters as for a terminal (the output is often read there).
 func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "|", "#124;", "<", "#lt;", ">", "#gt;").Replace(s)
+	return strings.NewReplacer(`"`, "#quot;", "|", "#124;", "<", "#lt;", ">", "#gt;").Replace(termText(s))
 }
 
 func writeDot(out io.Writer, w *schema.Workflow) {

@@ -68,7 +68,7 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 	if f.virtual {
 		header += " · virtual time"
 	}
-	p.line(header)
+	p.line("%s", header)
 	var sparts []string
 	for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusDegraded, engine.StatusFailed, engine.StatusCanceled} {
 		if statuses[s] > 0 || s != engine.StatusCanceled {

@@ -37,7 +37,7 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, nodes []string, o r
 	if o.virtual {
 		header += " · virtual time"
 	}
-	p.line(header)
+	p.line("%s", header)
 	if o.runID != "" {
 		p.line("Run %s (kgrun show %s)", o.runID, o.runID)
 	}
@@ -238,8 +238,8 @@ func recommendationsFor(res *engine.Result) []string {
 	return out
 }
 
-func statusWord(s engine.Status, color bool) string {
-	word := strings.ToUpper(string(s))
+func statusWord(s engine.Status, color bool) styled {
+	word := styled(strings.ToUpper(string(s)))
 	if !color {
 		return word
 	}
@@ -250,13 +250,18 @@ func statusWord(s engine.Status, color bool) string {
 	case engine.StatusFailed, engine.StatusCanceled:
 		code = "31"
 	}
-	return "\x1b[1;" + code + "m" + word + "\x1b[0m"
+	return "\x1b[1;" + styled(code) + "m" + word + "\x1b[0m"
 }
 
+// printer writes the text reports. Every string, error and Stringer it is given goes
+// through termText, so names and messages from files, services and the store cannot
+// drive the terminal; format strings must therefore be kgrun's own constants.
 type printer struct{ w io.Writer }
 
-func (p *printer) line(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
-func (p *printer) section(title string)            { fmt.Fprintf(p.w, "\n%s\n", title) }
+func (p *printer) line(format string, args ...any) {
+	fmt.Fprintf(p.w, format+"\n", safeArgs(args)...)
+}
+func (p *printer) section(title string) { fmt.Fprintf(p.w, "\n%s\n", title) }
 
 func plural(n int, noun string) string {
 	switch {

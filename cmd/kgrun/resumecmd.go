@@ -100,7 +100,7 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 
 	meta.Sets = append(meta.Sets, f.sets...)
-	params, err := parseSets(meta.Sets)
+	params, err := typedSets(g.Spec(), meta.Sets)
 	if err != nil {
 		return usageError(stderr, "resume", err)
 	}
@@ -130,7 +130,7 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(meta.VirtualTime), workflow: g.Spec().Name}}
 	res, err := j.run(ctx, g, opts, point)
 	if err != nil {
-		fmt.Fprintf(stderr, "kgrun resume: %v\n", err)
+		fmt.Fprintf(stderr, "kgrun resume: %s\n", termText(err.Error()))
 		if res == nil {
 			return exitUsage
 		}

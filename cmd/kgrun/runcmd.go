@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
-	"gopkg.in/yaml.v3"
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
@@ -57,7 +56,7 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.simulate, "simulate-failures", false, "simulate failures: the scenario named by --failure-type (random if none)")
 	fs.StringVar(&f.failureType, "failure-type", "", "scenario `NAME` for --simulate-failures: network, processing, storage or random")
 	fs.Int64Var(&f.seed, "seed", 1, "seed for every random draw; the same seed gives the same run")
-	fs.Var(&f.sets, "set", "override a param, `KEY=VALUE` (value read as YAML); repeatable")
+	fs.Var(&f.sets, "set", "override a param, `KEY=VALUE` (read as the param's type; as YAML for undeclared keys); repeatable")
 	fs.BoolVar(&f.virtual, "virtual-time", false, "run on a virtual clock: waits and timeouts take no real time")
 	fs.StringVar(&f.breakers, "breakers", "on", "circuit breakers `on` or off")
 	fs.BoolVar(&f.enableBreaker, "enable-circuit-breaker", false, "same as --breakers on")
@@ -105,7 +104,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
-	params, err := parseSets(f.sets)
+	params, err := typedSets(g.Spec(), f.sets)
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
@@ -161,7 +160,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	j := &journaled{db: db, meta: meta, saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(f.virtual), workflow: g.Spec().Name}, commitEvery: f.state.commitEvery}
 	res, err := j.run(ctx, g, opts, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "kgrun: %v\n", err)
+		fmt.Fprintf(stderr, "kgrun: %s\n", termText(err.Error()))
 		if res == nil {
 			return exitUsage
 		}
@@ -265,20 +264,31 @@ func (f *runFlags) logger(stderr io.Writer) (hclog.Logger, error) {
 	if l == hclog.NoLevel {
 		return nil, fmt.Errorf("--log-level takes trace, debug, info, warn, error or off, not %q", level)
 	}
-	return hclog.New(&hclog.LoggerOptions{Name: "kgrun", Level: l, Output: stderr, JSONFormat: f.logFormat == "json"}), nil
+	out := stderr
+	if f.logFormat != "json" { // JSON escapes by itself; the text format writes messages as they are
+		out = termWriter{stderr}
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "kgrun", Level: l, Output: out, JSONFormat: f.logFormat == "json"}), nil
 }
 
-// parseSets reads --set key=value pairs; values are YAML scalars, so numbers stay numbers.
-func parseSets(sets []string) (map[string]any, error) {
+// typedSets reads --set KEY=VALUE pairs for a workflow, before it runs: a param the
+// workflow declares is read as its type (Param.Parse; batch_size=[1,2] is refused, naming
+// the param, its type and the value), any other key as YAML, so numbers stay numbers.
+func typedSets(w *schema.Workflow, sets []string) (map[string]any, error) {
 	out := map[string]any{}
 	for _, s := range sets {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--set %q: write KEY=VALUE", s)
 		}
-		var val any
-		if err := yaml.Unmarshal([]byte(v), &val); err != nil {
-			val = v
+		p := w.Param(k)
+		if p == nil {
+			out[k] = schema.ParseValue(v)
+			continue
+		}
+		val, err := p.Parse(v)
+		if err != nil {
+			return nil, fmt.Errorf("--set %s: %w (declared at %s as %s)", s, err, p.Pos, p.Describe())
 		}
 		out[k] = val
 	}
@@ -289,9 +299,7 @@ func parseSets(sets []string) (map[string]any, error) {
 // stderr. It returns nil and the exit code when the file has errors.
 func load(file string, stderr io.Writer, cache *builtin.Cache) (*engine.Graph, int) {
 	g, ds := engine.LoadFile(file, newRegistry(cache))
-	if len(ds) > 0 {
-		fmt.Fprintln(stderr, ds.Error())
-	}
+	writeDiagnostics(stderr, ds)
 	if g == nil {
 		return nil, exitUsage
 	}

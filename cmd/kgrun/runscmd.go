@@ -75,7 +75,7 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitOK
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(stdout, "No runs in %s yet.\n", db.Path())
+		fmt.Fprintf(stdout, "No runs in %s yet.\n", termText(db.Path()))
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -88,8 +88,8 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if m.Resumes > 0 {
 			resumed = plural(m.Resumes, "time")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Workflow, store.StatusOf(m),
-			m.Started.UTC().Format("2006-01-02 15:04:05"), ms(time.Duration(m.Elapsed)), m.Visits, scenario, resumed)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", termText(m.ID), termText(m.Workflow), store.StatusOf(m),
+			m.Started.UTC().Format("2006-01-02 15:04:05"), ms(time.Duration(m.Elapsed)), m.Visits, termText(scenario), resumed)
 	}
 	tw.Flush()
 	return exitOK
@@ -149,7 +149,7 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}{meta, store.StatusOf(meta), res.Path, res.Shared, res.Calls, events})
 		return exitOK
 	}
-	fmt.Fprintf(stdout, "Run %s · %s · started %s", meta.ID, meta.File, meta.Started.UTC().Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(stdout, "Run %s · %s · started %s", termText(meta.ID), termText(meta.File), meta.Started.UTC().Format("2006-01-02 15:04:05 MST"))
 	if meta.Resumes > 0 {
 		fmt.Fprintf(stdout, " · resumed %s", plural(meta.Resumes, "time"))
 	}
@@ -162,7 +162,7 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		fmt.Fprintln(stdout, ")")
 		for _, e := range events {
-			fmt.Fprintf(stdout, "  %s\n", eventLine(e))
+			fmt.Fprintf(stdout, "  %s\n", termText(eventLine(e)))
 		}
 	}
 	return exitOK

@@ -50,35 +50,42 @@ type testOutcome struct {
 // never leaks between tests), on virtual time with the test's seed. It exits 1 when any
 // test fails and 2 when a file does not load.
 func testFiles(ctx context.Context, files []string, format string, stdout, stderr io.Writer) int {
-	var all []testOutcome
+	all := []testOutcome{} // JSON [] rather than null when nothing ran
 	code := exitOK
+	var noTests []string
 	for _, file := range files {
 		data, ds := schema.ReadFile(file, schema.DefaultLimits)
 		if ds.HasErrors() {
-			fmt.Fprintln(stderr, ds.Error())
+			writeDiagnostics(stderr, ds)
 			code = exitUsage
 			continue
 		}
-		w, ds := schema.Decode(file, data)
-		if ds.HasErrors() {
-			fmt.Fprintln(stderr, ds.Error())
+		// Compile before anything else: a file that does not compile fails here whether
+		// or not it declares tests, with every diagnostic.
+		g, ds := engine.Load(file, data, newRegistry(nil))
+		if g == nil {
+			writeDiagnostics(stderr, ds)
 			code = exitUsage
 			continue
 		}
+		w := g.Spec()
 		if len(w.Tests) == 0 {
-			fmt.Fprintf(stderr, "kgrun test: %s declares no tests\n", file)
+			noTests = append(noTests, file)
+			fmt.Fprintf(stderr, "kgrun test: %s declares no tests\n", termText(file))
+			continue
 		}
 		dir, err := os.MkdirTemp("", "kgrun-test-")
 		if err != nil {
-			fmt.Fprintf(stderr, "kgrun test: %v\n", err)
+			fmt.Fprintf(stderr, "kgrun test: %s\n", termText(err.Error()))
 			return exitUsage
 		}
 		defer os.RemoveAll(dir)
-		for _, t := range w.Tests {
-			g, ds := engine.Load(file, data, newRegistry(nil))
-			if g == nil {
-				fmt.Fprintln(stderr, ds.Error())
-				return exitUsage
+		for i, t := range w.Tests {
+			if i > 0 { // a fresh graph per test, so breaker state never leaks between tests
+				if g, ds = engine.Load(file, data, newRegistry(nil)); g == nil {
+					writeDiagnostics(stderr, ds)
+					return exitUsage
+				}
 			}
 			params := map[string]any{"alternate_dir": dir}
 			for k, v := range t.Params {
@@ -87,7 +94,7 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 			res, err := g.Run(ctx, engine.RunOptions{Scenario: t.Scenario.Name, Seed: t.Seed, Params: params,
 				Clock: engine.NewVirtualClock(engine.Epoch)})
 			if err != nil {
-				fmt.Fprintf(stderr, "kgrun test: %s: %v\n", t.Name, err)
+				fmt.Fprintf(stderr, "kgrun test: %s: %s\n", termText(t.Name), termText(err.Error()))
 				return exitUsage
 			}
 			o := testOutcome{File: file, Name: t.Name, Pos: t.Pos.String(), Status: res.Status, Path: res.PathNodes()}
@@ -106,18 +113,23 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 		return code
 	}
 	passed := 0
+	p := &printer{w: stdout}
 	for _, o := range all {
 		if o.Passed {
 			passed++
-			fmt.Fprintf(stdout, "PASS  %s  (%s: %s)\n", o.Name, o.Status, strings.Join(o.Path, " > "))
+			p.line("PASS  %s  (%s: %s)", o.Name, o.Status, strings.Join(o.Path, " > "))
 			continue
 		}
-		fmt.Fprintf(stdout, "FAIL  %s  at %s\n", o.Name, o.Pos)
-		for _, p := range o.Problems {
-			fmt.Fprintf(stdout, "      %s\n", p)
+		p.line("FAIL  %s  at %s", o.Name, o.Pos)
+		for _, problem := range o.Problems {
+			p.line("      %s", problem)
 		}
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, len(all)-passed)
+	summary := fmt.Sprintf("%d passed, %d failed", passed, len(all)-passed)
+	if len(noTests) > 0 {
+		summary += fmt.Sprintf("; %s declared no tests: %s", plural(len(noTests), "file"), strings.Join(noTests, ", "))
+	}
+	p.line("%s", summary)
 	return code
 }
 
