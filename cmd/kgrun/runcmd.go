@@ -105,6 +105,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageError(stderr, "run", err)
 	}
 	params, err := typedSets(g.Spec(), f.sets)
+	if err == nil {
+		err = g.CheckParams(params) // against the node types that read them
+	}
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
