@@ -100,7 +100,7 @@ func TestHTTPClassification(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			g := load(t, oneNode(c.url, c.params, "timeout: 300ms"))
+			g := load(t, oneNode(c.url, c.params, "timeout: 1s"))
 			res, _ := runReal(t, g, engine.RunOptions{})
 			if c.kind == "" {
 				if res.Status != engine.StatusSuccess {

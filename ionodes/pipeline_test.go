@@ -39,7 +39,7 @@ func (s *scriptedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusServiceUnavailable)
 	case "slow":
-		select { // past the node's 300ms timeout; the client gives up first
+		select { // past the node's 500ms timeout; the client gives up first
 		case <-r.Context().Done():
 		case <-time.After(5 * time.Second):
 		}
