@@ -191,17 +191,17 @@ func (n *httpNode) do(ctx context.Context, clock engine.Clock, c *httpCall) (*HT
 		return nil, classifyTransport(ctx, c, err)
 	}
 	if int64(len(data)) > c.maxBytes {
-		return nil, engine.Errorf(engine.Data, "%s %s: response body is longer than max_response_bytes (%d)", c.method, redactURL(c.url.String()), c.maxBytes)
+		return nil, engine.Errorf(engine.Data, "%s: response body is longer than max_response_bytes (%d)", c, c.maxBytes)
 	}
 	res := &HTTPResult{Status: resp.StatusCode, Headers: c.secrets.headers(resp.Header), Duration: engine.Duration(clock.Now().Sub(start))}
 	if !c.expected(resp.StatusCode) {
-		return nil, classifyStatus(c, resp, data, clock)
+		return nil, classifyStatus(c, resp, data)
 	}
 	res.Body = string(data)
 	if isJSON(resp.Header.Get("Content-Type")) && len(data) > 0 {
 		var v any
 		if err := json.Unmarshal(data, &v); err != nil {
-			return nil, engine.Errorf(engine.Data, "%s %s: the response says JSON but does not decode: %v", c.method, redactURL(c.url.String()), err)
+			return nil, engine.Errorf(engine.Data, "%s: the response says JSON but does not decode: %v", c, err)
 		}
 		res.Body = v
 	}

@@ -48,7 +48,7 @@ func classifyTransport(ctx context.Context, c *httpCall, err error) error {
 
 // classifyStatus turns a status that is not expected into an error with a kind; 429 and
 // 503 carry the Retry-After wait.
-func classifyStatus(c *httpCall, resp *http.Response, body []byte, clock engine.Clock) error {
+func classifyStatus(c *httpCall, resp *http.Response, body []byte) error {
 	msg := fmt.Sprintf("%s: status %s", c, resp.Status)
 	if s := c.scrub(snippet(body)); s != "" {
 		msg += ": " + s
