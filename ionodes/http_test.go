@@ -1,6 +1,7 @@
 package ionodes
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -209,4 +210,29 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("retryAfter(%q) = %s, %v", v, d, ok)
 		}
 	})
+}
+
+// TestHTTPDNSFailureIsNetwork resolves the host through a resolver whose DNS server (on
+// loopback) refuses connections: the lookup fails, and the failure is of kind network.
+func TestHTTPDNSFailureIsNetwork(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	dnsAddr := closed.Listener.Addr().String()
+	closed.Close()
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "tcp", dnsAddr)
+	}}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Resolver: resolver}).DialContext
+	reg := engine.NewRegistry()
+	if err := Register(reg, Options{HTTPClient: &http.Client{Transport: tr}}); err != nil {
+		t.Fatal(err)
+	}
+	g, ds := engine.Load("dns.yaml", []byte(oneNode("http://report.kgrun-test.example/x", "", "")), reg)
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	res, _ := runReal(t, g, engine.RunOptions{})
+	if len(res.Failures) != 1 || res.Failures[0].Kind != engine.Network || !strings.Contains(res.Failures[0].Error(), "lookup report.kgrun-test.example") {
+		t.Errorf("failures %v, want one network failure of the lookup", res.Failures)
+	}
 }
