@@ -23,6 +23,7 @@ type Graph struct {
 	scenarios    map[string]*scenario
 	params       map[string]any
 	maxSteps     int
+	exprLimits   ExprLimits
 	warnings     schema.Diagnostics
 }
 
@@ -180,6 +181,8 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
+	g.exprLimits = exprLimitsOf(w)
+	g.checkExprCosts(&ds)
 	if ds.HasErrors() {
 		return nil, ds
 	}

@@ -17,6 +17,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		}
 		return &NodeError{Node: n.name, Kind: k, Phase: phase, Attempts: attempts, Err: err}
 	}
+	r.vm.begin(ctx, r.g.exprLimits, r.env)
 	if len(n.beforePrep) > 0 {
 		r.setEnv(n, nil, nil, 0)
 	}

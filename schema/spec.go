@@ -15,7 +15,9 @@ type Workflow struct {
 	Params       map[string]any
 	ErrorHandler Ident
 	// MaxSteps bounds the number of node visits in one run (cycles are legal).
-	MaxSteps  int
+	MaxSteps int
+	// Limits bound every evaluation of an expression.
+	Limits    ExprLimits
 	Breakers  []*Breaker
 	Nodes     []*Node
 	Scenarios []*Scenario
