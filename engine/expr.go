@@ -82,7 +82,9 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 	if err != nil {
 		pos, msg := exprErrorAt(e, err)
 		detail := ""
-		if name := unknownName(msg); name != "" {
+		if name := unknownName(msg); name == "result" && !hasName(env, "result") {
+			detail = "params are computed before exec, so there is no result yet"
+		} else if name != "" {
 			detail = schema.DidYouMean(name, envNames)
 			if detail == "" {
 				detail = "expressions can use " + strings.Join(envNames, ", ")
@@ -188,6 +190,19 @@ func exprFields(v any) []string {
 		out = append(out, name)
 	}
 	return out
+}
+
+// hasName tells whether a check environment defines name.
+func hasName(env any, name string) bool {
+	switch e := env.(type) {
+	case types.Map:
+		_, ok := e[name]
+		return ok
+	case map[string]any:
+		_, ok := e[name]
+		return ok
+	}
+	return true
 }
 
 func unknownName(msg string) string {

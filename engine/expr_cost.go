@@ -302,6 +302,11 @@ func (g *Graph) checkExprCosts(ds *schema.Diagnostics) {
 				e.guard.checkCost(g.exprLimits, fmt.Sprintf("%s: guard on %q", what, action), ds)
 			}
 		}
+		for _, t := range n.templates {
+			for _, p := range t.parts {
+				p.prog.checkCost(g.exprLimits, fmt.Sprintf("%s: params.%s", what, pathText(t.path)), ds)
+			}
+		}
 		for _, hs := range [][]*hook{n.beforePrep, n.afterExec, n.onError} {
 			for _, h := range hs {
 				w := fmt.Sprintf("%s: hooks.%s", what, h.label)

@@ -29,6 +29,14 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 			return "", nil, 0, fail("before_prep", 0, err, Data)
 		}
 	}
+	v.params = nil
+	if n.templates != nil {
+		p, err := r.evalParams(n, v)
+		if err != nil {
+			return "", nil, 0, fail("params", 0, err, Data)
+		}
+		v.params = p
+	}
 	var input any
 	if err := protect(func() (err error) { input, err = n.impl.Prep(v); return }); err != nil {
 		return "", nil, 0, fail("prep", 0, err, "")

@@ -139,6 +139,7 @@ func (d *decoder) node(k, v *yaml.Node) *Node {
 	}
 	if x := o.get("params"); x != nil {
 		n.Params = d.params(x, what+": params")
+		n.Templates = d.paramTemplates(x, what+": params")
 	}
 	if x := o.get("retry"); x != nil {
 		n.Retry = d.retry(x, what+": retry")

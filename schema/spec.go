@@ -49,8 +49,10 @@ type Node struct {
 	Type        Ident
 	Description string
 	Params      map[string]any
-	Retry       *Retry
-	Breaker     Ident
+	// Templates are the strings in Params that hold ${{ EXPR }}.
+	Templates []*ParamTemplate
+	Retry     *Retry
+	Breaker   Ident
 	// Timeout bounds each attempt of exec; zero means no per-attempt timeout.
 	Timeout  time.Duration
 	Bulkhead *Bulkhead
