@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -85,12 +86,25 @@ func pathText(path []any) string {
 func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
 	r.setEnv(n, nil, v.failure, 0)
 	out := maps.Clone(n.params)
+	var traced map[string]any
+	if r.tracer != nil {
+		traced = make(map[string]any, len(n.templates))
+	}
 	for _, t := range n.templates {
 		val, err := t.eval(&r.vm, r.env)
 		if err != nil {
 			return nil, fmt.Errorf("params.%s: %w", pathText(t.path), err)
 		}
 		out = setPath(out, t.path, val)
+		if traced != nil {
+			if s, ok := val.(string); ok && len(s) > MaxMessageLen {
+				val = ShortMessage(errors.New(s))
+			}
+			traced[pathText(t.path)] = val
+		}
+	}
+	if traced != nil {
+		r.emit(Event{Kind: EventParams, Node: n.name, Visit: v.number, Params: traced})
 	}
 	return out, nil
 }

@@ -67,7 +67,8 @@ nodes:
 	}
 	before := fmt.Sprint(g.byName["a"].params)
 	for range 2 {
-		res, err := g.Run(context.Background(), RunOptions{Clock: NewVirtualClock(Epoch), Shared: map[string]any{"cfg": map[string]any{"k": 1}}})
+		rec := &Recorder{}
+		res, err := g.Run(context.Background(), RunOptions{Clock: NewVirtualClock(Epoch), Tracer: rec, Shared: map[string]any{"cfg": map[string]any{"k": 1}}})
 		if err != nil || res.Status != StatusSuccess {
 			t.Fatalf("%v %v %v", err, res.Status, res.Err)
 		}
@@ -83,6 +84,10 @@ nodes:
 		}
 		if got := res.Shared["post_b"]; got != "clean visit of b" {
 			t.Errorf("b's post saw label %#v", got)
+		}
+		ev := eventsOf(rec.Events(), EventParams)
+		if len(ev) != 2 || ev[0].Node != "a" || ev[0].Params["list[1]"] != "from hook" || ev[0].Params["value"] != 6 || ev[1].Params["label"] != "clean visit of b" {
+			t.Errorf("params events %+v", ev)
 		}
 	}
 	if after := fmt.Sprint(g.byName["a"].params); after != before {
