@@ -11,10 +11,9 @@ import (
 // boundPatcher rewrites a checked expression so that everything whose cost is not fixed
 // by the expression's own length charges a per-evaluation budget:
 //
-//   - a closure body (all, map, filter, reduce, sortBy...) becomes "tick(B); body",
-//     one step per element it visits, keeping the body's type;
-//   - a builtin that walks a list without a closure (sum, sort, uniq, "in"...) charges
-//     the list's length in steps before it runs;
+//   - a builtin that walks a list, with a closure (all, map, filter, reduce, sortBy...)
+//     or without (sum, sort, uniq, "in"...), charges the list's length in steps before
+//     it runs: one hidden call per walk, none per element;
 //   - a value built by concatenation or a string or list builtin charges its own size in
 //     bytes after it is built (it is at most a few times its inputs, which were charged);
 //   - a builtin whose output can dwarf its input (repeat, join, replace, toJSON, string,
@@ -42,11 +41,6 @@ var building = map[string]bool{
 
 func (p *boundPatcher) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
-	case *ast.PredicateNode:
-		body := n.Node
-		seq := &ast.SequenceNode{Nodes: []ast.Node{p.hidden(fnTick, body), body}}
-		seq.SetLocation(body.Location())
-		n.Node = seq
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "+":
@@ -71,7 +65,12 @@ func (p *boundPatcher) Visit(node *ast.Node) {
 			ast.Patch(node, p.hidden(fnCall, n, append([]ast.Node{name}, n.Arguments...)...))
 			return
 		}
-		if walked[n.Name] && len(n.Arguments) > 0 && !hasClosure(n) && !isLiteralList(n.Arguments[0]) {
+		if len(n.Arguments) > 0 && hasClosure(n) {
+			// A closure is charged the length of the list it walks when it starts, so a
+			// short-circuiting one (all, any, find...) pays for every element; nested
+			// closures are charged again on every start, and so multiply.
+			n.Arguments[0] = p.hidden(fnIter, closureAt(n), n.Arguments[0])
+		} else if walked[n.Name] && len(n.Arguments) > 0 && !isLiteralList(n.Arguments[0]) {
 			n.Arguments[0] = p.hidden(fnIter, n.Arguments[0], n.Arguments[0])
 		}
 		if building[n.Name] {
@@ -85,12 +84,10 @@ func (p *boundPatcher) Visit(node *ast.Node) {
 func needsBound(root ast.Node) bool {
 	return ast.Find(root, func(n ast.Node) bool {
 		switch n := n.(type) {
-		case *ast.PredicateNode:
-			return true
 		case *ast.BinaryNode:
 			return n.Operator == "+" || n.Operator == "in"
 		case *ast.BuiltinNode:
-			return expanding[n.Name] || walked[n.Name] || building[n.Name]
+			return expanding[n.Name] || walked[n.Name] || building[n.Name] || hasClosure(n)
 		}
 		return false
 	}) != nil
@@ -122,6 +119,17 @@ func isLiteralList(n ast.Node) bool {
 	return false
 }
 
+// closureAt is the closure of a builtin, where a step limit reached while charging its
+// walk is reported: inside the innermost closure that the limit stopped.
+func closureAt(n *ast.BuiltinNode) ast.Node {
+	for _, a := range n.Arguments {
+		if c, ok := a.(*ast.PredicateNode); ok {
+			return c.Node
+		}
+	}
+	return n
+}
+
 func hasClosure(n *ast.BuiltinNode) bool {
 	for _, a := range n.Arguments {
 		if _, ok := a.(*ast.PredicateNode); ok {
@@ -148,9 +156,7 @@ func isString(t reflect.Type) bool { return kindOf(t) == reflect.String }
 // boundOptions are the compile options of a bounded program: the hidden functions, and
 // the patcher that calls them.
 func boundOptions(p *boundPatcher) []expr.Option {
-	budget := new(func(*exprBudget) bool)
 	return []expr.Option{
-		expr.Function(fnTick, tick, budget),
 		expr.Function(fnIter, iter),
 		expr.Function(fnOut, out),
 		expr.Function(fnOutStr, out, new(func(*exprBudget, string) string)),

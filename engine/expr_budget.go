@@ -230,14 +230,6 @@ func budgetOf(params []any) (*exprBudget, error) {
 	return nil, fmt.Errorf("expression evaluated without a budget")
 }
 
-func tick(params ...any) (any, error) {
-	b, err := budgetOf(params)
-	if err != nil {
-		return nil, err
-	}
-	return true, b.step(1)
-}
-
 func iter(params ...any) (any, error) {
 	b, err := budgetOf(params)
 	if err != nil || len(params) != 2 {
