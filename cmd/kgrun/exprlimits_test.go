@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -73,4 +74,25 @@ func TestSignalStopsExpression(t *testing.T) {
 		!strings.Contains(res.Path[0].Failure.Message, `expression "let r = 1..params.side; all(r, {all(r, {true})})" failed: interrupted`) {
 		t.Fatalf("exit %d\n--- stdout ---\n%s--- stderr ---\n%s", code, &stdout, &stderr)
 	}
+}
+
+// TestParamTemplatesInTrace: ${{ }} params are evaluated per visit and their values are
+// in the trace's params events.
+func TestParamTemplatesInTrace(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "trace.jsonl")
+	_, stderr, code := kgrun(t, "testdata/valid/templates.yaml", "--virtual-time", "--trace", trace)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	data, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, `"event":"params"`) {
+			got.WriteString(line + "\n")
+		}
+	}
+	checkGolden(t, "templates_params_events.jsonl", got.String())
 }
