@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestParamTemplates: strings with ${{ }} are split into text and expressions, each
@@ -72,7 +73,8 @@ func FuzzParamTemplate(f *testing.F) {
 				if p.Expr == nil {
 					continue
 				}
-				if p.Expr.Source == "" || p.Expr.Pos.Line != 8 || p.Expr.Pos.Col < 10 || !strings.Contains(s, p.Expr.Source) {
+				// YAML reads the quoting of a byte that is not UTF-8 as another character.
+				if p.Expr.Source == "" || p.Expr.Pos.Line != 8 || p.Expr.Pos.Col < 10 || (utf8.ValidString(s) && !strings.Contains(s, p.Expr.Source)) {
 					t.Fatalf("%q: expression %q at %v", s, p.Expr.Source, p.Expr.Pos)
 				}
 			}
