@@ -127,12 +127,12 @@ func (p *program) checkCost(limits ExprLimits, what string, ds *schema.Diagnosti
 		return
 	}
 	for _, n := range p.notes {
-		limit, max, got, unit := "", int64(0), int64(0), ""
+		limit, allowed, got, unit := "", int64(0), int64(0), ""
 		switch {
 		case n.steps > limits.Steps:
-			limit, max, got, unit = "expr_steps", limits.Steps, n.steps, "steps"
+			limit, allowed, got, unit = "expr_steps", limits.Steps, n.steps, "steps"
 		case n.bytes > limits.Bytes:
-			limit, max, got, unit = "expr_bytes", limits.Bytes, n.bytes, "bytes"
+			limit, allowed, got, unit = "expr_bytes", limits.Bytes, n.bytes, "bytes"
 		default:
 			continue
 		}
@@ -143,7 +143,7 @@ func (p *program) checkCost(limits ExprLimits, what string, ds *schema.Diagnosti
 			amount = "more than 2^62"
 		}
 		ds.Errorf(p.expr.At(fe.Line, fe.Column), fmt.Sprintf("use smaller ranges or values, or raise limits.%s (at most %d)", limit, maxLimit(limit)),
-			"%s: this part of the expression takes up to %s %s, over the limit of %d (limits.%s)", what, amount, unit, max, limit)
+			"%s: this part of the expression takes up to %s %s, over the limit of %d (limits.%s)", what, amount, unit, allowed, limit)
 		return
 	}
 }
