@@ -272,7 +272,7 @@ func (c *coster) reduce(n *ast.BuiltinNode, body *ast.PredicateNode, coll estima
 }
 
 // exprLimitsOf reads a workflow's expression limits; a workflow built in Go without them
-// gets the defaults.
+// gets the defaults, and one built past the hard caps gets the caps.
 func exprLimitsOf(w *schema.Workflow) ExprLimits {
 	l := ExprLimits{Steps: w.Limits.Steps, Bytes: w.Limits.Bytes}
 	if l.Steps <= 0 {
@@ -281,6 +281,8 @@ func exprLimitsOf(w *schema.Workflow) ExprLimits {
 	if l.Bytes <= 0 {
 		l.Bytes = DefaultExprLimits.Bytes
 	}
+	l.Steps = min(l.Steps, schema.MaxExprSteps)
+	l.Bytes = min(l.Bytes, schema.MaxExprBytes)
 	return l
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kgrun/kgrun/internal/golden"
+	"github.com/kgrun/kgrun/schema"
 )
 
 // exprPlaces are the four places an expression is evaluated, each as a workflow template
@@ -231,6 +232,28 @@ func TestBoundedMatchesUnbounded(t *testing.T) {
 		got, want, ok := evalBoth(t, e)
 		if ok && !sameValue(got, want) {
 			t.Errorf("%s: bounded %#v, as written %#v", e, got, want)
+		}
+	}
+}
+
+// TestExprLimitsClampedForGo: a workflow built in Go gets the defaults when it sets no
+// limits and the hard caps when it sets more.
+func TestExprLimitsClampedForGo(t *testing.T) {
+	g := mustLoad(t, "version: 1\nname: t\nstart: a\nnodes:\n  a: {type: echo}\n")
+	w := *g.spec
+	for _, c := range []struct {
+		set, want ExprLimits
+	}{
+		{ExprLimits{}, DefaultExprLimits},
+		{ExprLimits{Steps: 1 << 40, Bytes: 1 << 40}, ExprLimits{Steps: schema.MaxExprSteps, Bytes: schema.MaxExprBytes}},
+	} {
+		w.Limits = schema.ExprLimits{Steps: c.set.Steps, Bytes: c.set.Bytes}
+		g2, ds := Compile(&w, testRegistry(t))
+		if g2 == nil {
+			t.Fatal(ds)
+		}
+		if g2.exprLimits != c.want {
+			t.Errorf("limits %+v give %+v, want %+v", c.set, g2.exprLimits, c.want)
 		}
 	}
 }
