@@ -96,7 +96,7 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 // ignores ctx. The goroutine ends when exec returns; a node that never honours ctx keeps
 // its goroutine until then, but the run moves on at the deadline.
 func (r *run) callExecCut(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
-	a := &Attempt{r: r, n: n, visit: v.number, number: number, rng: newStream()}
+	a := &Attempt{r: r, n: n, visit: v.number, number: number, rng: newStream(), params: v.params}
 	type result struct {
 		out any
 		err error
@@ -119,7 +119,7 @@ func (r *run) callExecCut(ctx context.Context, n *node, v *Visit, input any, num
 
 func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
 	a := &r.att
-	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG}
+	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG, params: v.params}
 	return a
 }
 

@@ -23,6 +23,7 @@ type Graph struct {
 	scenarios    map[string]*scenario
 	params       map[string]any
 	maxSteps     int
+	exprLimits   ExprLimits
 	warnings     schema.Diagnostics
 }
 
@@ -36,6 +37,7 @@ type node struct {
 	typ          *NodeType
 	impl         Node
 	params       map[string]any
+	templates    []*paramTemplate
 	routes       map[string][]*edge
 	emits        map[string]bool
 	retry        *retryPolicy
@@ -181,6 +183,8 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
+	g.exprLimits = exprLimitsOf(w)
+	g.checkExprCosts(&ds)
 	if ds.HasErrors() {
 		return nil, ds
 	}
@@ -229,6 +233,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	n.beforePrep = compileHooks(sn.Hooks.BeforePrep, "before_prep", nil, what, ds)
 	n.afterExec = compileHooks(sn.Hooks.AfterExec, "after_exec", typ.Result, what, ds)
 	n.onError = compileHooks(sn.Hooks.OnError, "on_error", nil, what, ds)
+	n.templates = compileTemplates(sn.Templates, what, ds)
 	hookActions := map[string]schema.Ident{}
 	for _, h := range sn.Hooks.OnError {
 		if h.Assert != nil {

@@ -31,10 +31,13 @@ const (
 	Internal Kind = "internal"
 	// Failed: any other failure, and the kind of errors that carry none.
 	Failed Kind = "failed"
+	// Limit: an expression reached its step or byte limit (limits.expr_steps,
+	// limits.expr_bytes); evaluating it again cannot help, so it is not retried.
+	Limit Kind = "limit"
 )
 
 // Kinds lists every kind, in the order documentation presents them.
-var Kinds = []Kind{Network, Timeout, Resource, Data, CircuitOpen, Canceled, Internal, Failed}
+var Kinds = []Kind{Network, Timeout, Resource, Data, CircuitOpen, Canceled, Internal, Failed, Limit}
 
 // kindError attaches a Kind to an error.
 type kindError struct {

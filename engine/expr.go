@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 
@@ -27,11 +29,14 @@ type ErrorInfo struct {
 // envNames are the names every guard and hook may use.
 var envNames = []string{"result", "shared", "params", "error", "node", "attempt"}
 
-// program is a compiled expression with the source position it came from.
+// program is a compiled expression with the source position it came from. prog is the
+// bounded form, which charges the evaluation's budget (see boundPatcher); notes are the
+// costs evident at load, checked against the workflow's limits.
 type program struct {
-	src  string
-	expr *schema.Expr
-	prog *vm.Program
+	src   string
+	expr  *schema.Expr
+	prog  *vm.Program
+	notes []costNote
 }
 
 // checkEnv builds the typed environment expressions are checked against. When the node
@@ -77,7 +82,9 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 	if err != nil {
 		pos, msg := exprErrorAt(e, err)
 		detail := ""
-		if name := unknownName(msg); name != "" {
+		if name := unknownName(msg); name == "result" && !hasName(env, "result") {
+			detail = "params are computed before exec, so there is no result yet"
+		} else if name != "" {
 			detail = schema.DidYouMean(name, envNames)
 			if detail == "" {
 				detail = "expressions can use " + strings.Join(envNames, ", ")
@@ -93,7 +100,52 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 		ds.Errorf(pos, detail, "%s: %s", what, msg)
 		return nil
 	}
-	return &program{src: e.Source, expr: e, prog: p}
+	// The expression is correct as the user wrote it; now compile the form that runs,
+	// with every cost that depends on data charged to the evaluation's budget.
+	tree, err := parser.Parse(e.Source)
+	if err != nil || needsBound(tree.Node) {
+		bp := &boundPatcher{}
+		bounded, err := expr.Compile(e.Source, append(append([]expr.Option{expr.Env(boundEnv(env))}, opts[1:]...), boundOptions(bp)...)...)
+		if err != nil {
+			pos, msg := exprErrorAt(e, err)
+			ds.Errorf(pos, "rewrite the expression more simply", "%s: cannot be bounded: %s", what, msg)
+			return nil
+		}
+		p = bounded
+	}
+	var notes []costNote
+	if tree != nil {
+		notes = exprCost(tree.Node)
+	}
+	return &program{src: e.Source, expr: e, prog: p, notes: notes}
+}
+
+// checkCost reports, at load, a part of the expression whose evident cost is over the
+// workflow's limits: the innermost such part, where the fix belongs.
+func (p *program) checkCost(limits ExprLimits, what string, ds *schema.Diagnostics) {
+	if p == nil {
+		return
+	}
+	for _, n := range p.notes {
+		limit, allowed, got, unit := "", int64(0), int64(0), ""
+		switch {
+		case n.steps > limits.Steps:
+			limit, allowed, got, unit = "expr_steps", limits.Steps, n.steps, "steps"
+		case n.bytes > limits.Bytes:
+			limit, allowed, got, unit = "expr_bytes", limits.Bytes, n.bytes, "bytes"
+		default:
+			continue
+		}
+		fe := &file.Error{Location: n.loc}
+		fe.Bind(file.NewSource(p.src))
+		amount := fmt.Sprint(got)
+		if got >= huge {
+			amount = "more than 2^62"
+		}
+		ds.Errorf(p.expr.At(fe.Line, fe.Column), fmt.Sprintf("use smaller ranges or values, or raise limits.%s (at most %d)", limit, maxLimit(limit)),
+			"%s: this part of the expression takes up to %s %s, over the limit of %d (limits.%s)", what, amount, unit, allowed, limit)
+		return
+	}
 }
 
 // exprErrorAt splits an expr error into the file position it points at and its message
@@ -140,6 +192,19 @@ func exprFields(v any) []string {
 	return out
 }
 
+// hasName tells whether a check environment defines name.
+func hasName(env any, name string) bool {
+	switch e := env.(type) {
+	case types.Map:
+		_, ok := e[name]
+		return ok
+	case map[string]any:
+		_, ok := e[name]
+		return ok
+	}
+	return true
+}
+
 func unknownName(msg string) string {
 	if rest, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		return strings.TrimSpace(rest)
@@ -158,18 +223,33 @@ func (g *GuardError) Error() string {
 	return fmt.Sprintf("%s: expression %q failed: %s", g.Pos, g.Source, g.Message)
 }
 
-// eval runs p on the run's VM and environment.
-func (p *program) eval(m *vm.VM, env map[string]any) (any, error) {
-	out, err := m.Run(p.prog, env)
-	if err != nil {
-		pos, msg := exprErrorAt(p.expr, err)
-		return nil, WithKind(Internal, &GuardError{Pos: pos, Source: p.src, Message: msg})
+// eval runs p on the run's machine and environment, within the budget's limits. A limit
+// reached is an error of kind Limit, a canceled run's context one of kind Canceled.
+func (p *program) eval(m *exprVM, env map[string]any) (any, error) {
+	if !m.ready {
+		m.begin(nil, DefaultExprLimits, env)
 	}
-	return out, nil
+	m.budget.reset()
+	out, err := m.vm.Run(p.prog, env)
+	if err == nil {
+		return out, nil
+	}
+	pos, msg := exprErrorAt(p.expr, err)
+	kind := Internal
+	var le *LimitError
+	switch {
+	case errors.As(err, &le):
+		kind, msg = Limit, le.Error()
+	case msg == "memory budget exceeded":
+		kind, msg = Limit, (&LimitError{Limit: "expr_bytes", Max: m.budget.maxBytes}).Error()
+	case m.budget.ctx != nil && m.budget.ctx.Err() != nil:
+		kind, msg = Canceled, "interrupted: "+context.Cause(m.budget.ctx).Error()
+	}
+	return nil, WithKind(kind, &GuardError{Pos: pos, Source: p.src, Message: msg})
 }
 
 // test evaluates a boolean expression.
-func (p *program) test(m *vm.VM, env map[string]any) (bool, error) {
+func (p *program) test(m *exprVM, env map[string]any) (bool, error) {
 	out, err := p.eval(m, env)
 	if err != nil {
 		return false, err

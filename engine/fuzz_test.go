@@ -51,6 +51,8 @@ func FuzzGuard(f *testing.F) {
 		"result.value > 1", "result.value > params.threshold && shared.x == nil", "len(shared) > 0",
 		"error.kind == 'network'", "node == 'work' || attempt > 2", "result.valu > 1", "result.value >",
 		"1 / 0 > 1", "shared.missing.deep > 1", `"a" + 1`, "all(shared.list, {# > 0})", "let x = 1; x > 0",
+		"let r = 1..999999; all(r, {all(r, {true})})", `reduce(1..31, #acc + #acc, "a") != ""`,
+		`reduce(1..params.threshold * 10, #acc + #acc, "a") != ""`, `len(repeat("ab", params.threshold * 100000000)) > 0`,
 	} {
 		f.Add(s)
 	}

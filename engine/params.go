@@ -234,6 +234,7 @@ func describe(v any) string {
 	return fmt.Sprintf("%v (%T)", v, v)
 }
 
+// sameValue says whether a param value equals an allowed one, a whole number matching its float.
 func sameValue(a, b any) bool {
 	switch x := a.(type) {
 	case int:

@@ -17,6 +17,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		}
 		return &NodeError{Node: n.name, Kind: k, Phase: phase, Attempts: attempts, Err: err}
 	}
+	r.vm.begin(ctx, r.g.exprLimits, r.env)
 	if len(n.beforePrep) > 0 {
 		r.setEnv(n, nil, nil, 0)
 	}
@@ -27,6 +28,14 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		if err := protect(func() error { return n.goBefore.BeforePrep(v) }); err != nil {
 			return "", nil, 0, fail("before_prep", 0, err, Data)
 		}
+	}
+	v.params = nil
+	if n.templates != nil {
+		p, err := r.evalParams(n, v)
+		if err != nil {
+			return "", nil, 0, fail("params", 0, err, Data)
+		}
+		v.params = p
 	}
 	var input any
 	if err := protect(func() (err error) { input, err = n.impl.Prep(v); return }); err != nil {

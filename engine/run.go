@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr/vm"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -67,7 +66,7 @@ type run struct {
 	faults []*activeFault
 
 	env      map[string]any
-	vm       vm.VM
+	vm       exprVM
 	visit    Visit
 	att      Attempt
 	execRNG  *stream

@@ -28,6 +28,8 @@ const (
 	EventTransition
 	// EventRunResumed starts a run continued from its journal, in place of run_start.
 	EventRunResumed
+	// EventParams records the values a visit's ${{ }} param templates computed.
+	EventParams
 )
 
 var eventNames = [...]string{
@@ -35,7 +37,7 @@ var eventNames = [...]string{
 	EventAttempt: "attempt", EventAttemptFailed: "attempt_failed", EventRetryScheduled: "retry_scheduled",
 	EventBreakerState: "breaker_state", EventBreakerRejected: "breaker_rejected", EventFaultInjected: "fault_injected",
 	EventHook: "hook", EventFallback: "fallback", EventTransition: "transition",
-	EventRunResumed: "run_resumed",
+	EventRunResumed: "run_resumed", EventParams: "params",
 }
 
 func (k EventKind) String() string {
@@ -105,6 +107,9 @@ type Event struct {
 	Hook string `json:"hook,omitempty"`
 	// Status is the run's final status (run_end).
 	Status Status `json:"status,omitempty"`
+	// Params are the values of a visit's param templates, by their path in the node's
+	// params (params); long strings are cut like messages.
+	Params map[string]any `json:"params,omitempty"`
 }
 
 // Tracer receives a run's events in order. Runs call it from their own goroutine; a

@@ -18,6 +18,9 @@ type Visit struct {
 	n       *node
 	number  int
 	failure *NodeError
+	// params are the node's params with their ${{ }} templates evaluated for this
+	// visit; nil when the node has none.
+	params map[string]any
 }
 
 // Node returns the name of the node being visited.
@@ -38,9 +41,10 @@ func (v *Visit) Set(key string, value any) { v.r.shared[key] = value }
 // Shared returns the shared store itself, for nodes that read or write many keys.
 func (v *Visit) Shared() map[string]any { return v.r.shared }
 
-// Param returns a parameter: the node's own params first, then the run's (workflow
-// params overridden by the scenario and the caller).
-func (v *Visit) Param(key string) (any, bool) { return param(v.r, v.n, key) }
+// Param returns a parameter: the node's own params first (with their ${{ }} templates
+// evaluated for this visit), then the run's (workflow params overridden by the scenario
+// and the caller).
+func (v *Visit) Param(key string) (any, bool) { return param(v.r, v.n, v.params, key) }
 
 // Params returns the run's parameters.
 func (v *Visit) Params() map[string]any { return v.r.params }
@@ -107,6 +111,7 @@ type Attempt struct {
 	number int
 	call   int
 	rng    *stream
+	params map[string]any
 }
 
 // Number is the attempt's number within the visit, from 1.
@@ -133,14 +138,19 @@ func (a *Attempt) Clock() Clock { return a.r.clock }
 // context.DeadlineExceeded at the deadline.
 func (a *Attempt) Sleep(ctx context.Context, d time.Duration) error { return a.r.clock.Sleep(ctx, d) }
 
-// Param returns a parameter: the node's own params first, then the run's.
-func (a *Attempt) Param(key string) (any, bool) { return param(a.r, a.n, key) }
+// Param returns a parameter: the node's own params first (with their ${{ }} templates
+// evaluated for this visit), then the run's.
+func (a *Attempt) Param(key string) (any, bool) { return param(a.r, a.n, a.params, key) }
 
 // Logger returns the run's logger, named after the node.
 func (a *Attempt) Logger() hclog.Logger { return a.r.logger.Named(a.n.name) }
 
-func param(r *run, n *node, key string) (any, bool) {
-	if v, ok := n.params[key]; ok {
+func param(r *run, n *node, evaluated map[string]any, key string) (any, bool) {
+	own := n.params
+	if evaluated != nil {
+		own = evaluated
+	}
+	if v, ok := own[key]; ok {
 		return v, true
 	}
 	v, ok := r.params[key]

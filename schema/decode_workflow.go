@@ -15,7 +15,7 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 	if o == nil {
 		return nil
 	}
-	w := &Workflow{File: d.file, Pos: d.pos(o.node), MaxSteps: DefaultMaxSteps}
+	w := &Workflow{File: d.file, Pos: d.pos(o.node), MaxSteps: DefaultMaxSteps, Limits: DefaultExprLimits}
 	if v := o.get("version"); v != nil {
 		if n, ok := d.integer(v, "version", 0); ok && n != 1 {
 			d.diags.Errorf(d.pos(v), "this kgrun reads version 1", "unsupported version %d", n)
@@ -40,6 +40,9 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 	}
 	if v := o.get("max_steps"); v != nil {
 		w.MaxSteps, _ = d.integer(v, "max_steps", 1)
+	}
+	if v := o.get("limits"); v != nil {
+		w.Limits = d.exprLimits(v)
 	}
 	if v := o.get("breakers"); v != nil {
 		for _, e := range d.entries(v, "breakers") {
@@ -137,6 +140,7 @@ func (d *decoder) node(k, v *yaml.Node) *Node {
 	}
 	if x := o.get("params"); x != nil {
 		n.Params, n.ParamsPos = d.paramsAt(x, what+": params")
+		n.Templates = d.paramTemplates(x, what+": params")
 	}
 	if x := o.get("retry"); x != nil {
 		n.Retry = d.retry(x, what+": retry")

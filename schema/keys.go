@@ -4,7 +4,7 @@ package schema
 // the order the documentation presents them. The JSON Schema's $defs use the same object
 // names and properties; a test keeps the two in step so they cannot drift.
 var Keys = map[string][]string{
-	"workflow":  {"version", "name", "description", "start", "params", "error_handler", "max_steps", "breakers", "nodes", "scenarios", "tests"},
+	"workflow":  {"version", "name", "description", "start", "params", "error_handler", "max_steps", "limits", "breakers", "nodes", "scenarios", "tests"},
 	"breaker":   {"failure_threshold", "open_timeout", "half_open_max_calls", "count"},
 	"node":      {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on"},
 	"retry":     {"attempts", "delay", "backoff", "multiplier", "max_delay", "jitter", "max_duration", "on"},
@@ -18,11 +18,12 @@ var Keys = map[string][]string{
 	"faultStep": {"calls", "fail", "latency", "message"},
 	"test":      {"name", "scenario", "seed", "params", "expect"},
 	"expect":    {"status", "path", "visited", "not_visited"},
+	"limits":    {"expr_steps", "expr_bytes"},
 }
 
 // ErrorKinds are the error kinds a workflow may name in retry.on, breaker count lists and
 // faults. Package engine defines the same kinds as typed constants; a test keeps them equal.
-var ErrorKinds = []string{"network", "timeout", "resource", "data", "circuit_open", "canceled", "internal", "failed"}
+var ErrorKinds = []string{"network", "timeout", "resource", "data", "circuit_open", "canceled", "internal", "failed", "limit"}
 
 // Statuses are the final statuses a run can end with (and a test can expect).
 var Statuses = []string{"success", "degraded", "failed", "canceled"}

@@ -17,7 +17,9 @@ type Workflow struct {
 	ParamSpecs   []*Param
 	ErrorHandler Ident
 	// MaxSteps bounds the number of node visits in one run (cycles are legal).
-	MaxSteps  int
+	MaxSteps int
+	// Limits bound every evaluation of an expression.
+	Limits    ExprLimits
 	Breakers  []*Breaker
 	Nodes     []*Node
 	Scenarios []*Scenario
@@ -50,8 +52,10 @@ type Node struct {
 	Description string
 	Params      map[string]any
 	ParamsPos   map[string]Pos // where each key of Params is written
-	Retry       *Retry
-	Breaker     Ident
+	// Templates are the strings in Params that hold ${{ EXPR }}.
+	Templates []*ParamTemplate
+	Retry     *Retry
+	Breaker   Ident
 	// Timeout bounds each attempt of exec; zero means no per-attempt timeout.
 	Timeout  time.Duration
 	Bulkhead *Bulkhead

@@ -29,6 +29,7 @@ var schemaBlind = map[string]string{
 	"scenario_unknown_node": "references between keys (a fault naming a node) are not expressible",
 	"unknown_start":         "references between keys (start naming a node) are not expressible",
 	"unreachable_node":      "reachability is a graph property",
+	"expr_too_costly":       "an expression's cost is estimated only by the loader",
 	"unknown_node_type":     "node types are open in the schema: an embedding program registers its own",
 	"multiple_documents":    "the YAML reader used here reads the first document only",
 }
