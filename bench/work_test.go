@@ -21,15 +21,21 @@ var (
 	errOpen = errors.New("breaker open")
 )
 
-// work succeeds at once.
+// work succeeds at once. The work functions are never inlined, so that the hand-written
+// baselines make a real call, as every library does.
+//
+//go:noinline
 func work() (any, error) { return result, nil }
 
 // failing always fails.
+//
+//go:noinline
 func failing() (any, error) { return nil, errTransient }
 
 // flaky fails on its first two calls after a reset and succeeds on the third.
 type flaky struct{ calls int }
 
+//go:noinline
 func (f *flaky) call() (any, error) {
 	f.calls++
 	if f.calls < 3 {
