@@ -25,6 +25,23 @@ func median(ss []sample, field func(sample) float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
+// passRatio is the median over passes of im's ns/op divided by ref's in the same pass,
+// which cancels load that changes from one pass to the next; with unequal pass counts it
+// is the ratio of the medians. It returns the dividend and divisor for ratio.
+func passRatio(im, ref *impl, ns map[string]float64) (float64, float64) {
+	if len(im.samples) != len(ref.samples) {
+		return ns[im.name], ns[ref.name]
+	}
+	per := make([]sample, 0, len(im.samples))
+	for i, s := range im.samples {
+		if ref.samples[i].ns == 0 {
+			return ns[im.name], ns[ref.name]
+		}
+		per = append(per, sample{ns: s.ns / ref.samples[i].ns})
+	}
+	return median(per, func(s sample) float64 { return s.ns }), 1
+}
+
 // table renders the results as markdown.
 func (rs *results) table() string {
 	var sb strings.Builder
@@ -48,14 +65,14 @@ func (rs *results) table() string {
 			if subject(im.name) {
 				for _, ref := range c.impls {
 					if !subject(ref.name) {
-						ratios = append(ratios, ratio(ns[im.name], ns[ref.name])+" "+ref.name)
+						ratios = append(ratios, ratio(passRatio(im, ref, ns))+" "+ref.name)
 					}
 				}
 			}
 			fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s |\n", c.name, im.name, number(ns[im.name]), mem[0], mem[1], strings.Join(ratios, " · "))
 		}
 	}
-	fmt.Fprintf(&sb, "\nMedians of up to %d counts per implementation.\n", counts)
+	fmt.Fprintf(&sb, "\nMedians of up to %d passes per implementation; each ratio is the median of the\nratios within a pass.\n", counts)
 	return sb.String()
 }
 
