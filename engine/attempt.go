@@ -77,13 +77,7 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	}
 	actx, cancel := r.clock.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	var out any
-	var err error
-	if r.virtual {
-		out, err = r.callExec(actx, n, r.prepareAttempt(v, number), input)
-	} else {
-		out, err = r.callExecCut(actx, n, v, input, number)
-	}
+	out, err := r.callExecCut(ctx, actx, n, v, input, number)
 	// Past the deadline the attempt counts as timed out, whatever exec returned: a late
 	// result is discarded rather than racing the timeout.
 	if ctx.Err() == nil && deadlinePassed(actx, r.clock) {
@@ -92,34 +86,9 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	return out, err
 }
 
-// callExecCut runs exec in its own goroutine so that the timeout cuts it even when it
-// ignores ctx. The goroutine ends when exec returns; a node that never honours ctx keeps
-// its goroutine until then, but the run moves on at the deadline.
-func (r *run) callExecCut(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
-	a := &Attempt{r: r, n: n, visit: v.number, number: number, rng: newStream()}
-	type result struct {
-		out any
-		err error
-	}
-	done := make(chan result, 1)
-	call := r.calls[n.index] + 1
-	go func() {
-		out, err := r.callExecAt(ctx, n, a, input, call)
-		done <- result{out, err}
-	}()
-	select {
-	case res := <-done:
-		r.calls[n.index] = call
-		return res.out, res.err
-	case <-ctx.Done():
-		r.calls[n.index] = call
-		return nil, context.Cause(ctx)
-	}
-}
-
 func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
 	a := &r.att
-	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG}
+	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG, clock: r.clock}
 	return a
 }
 
@@ -141,7 +110,7 @@ func (r *run) callExecAt(ctx context.Context, n *node, a *Attempt, input any, ca
 		}
 	}()
 	if f := r.faults[n.index]; f != nil {
-		if err := r.injectAt(ctx, f, n, a, call); err != nil {
+		if err := a.inject(ctx, f, call); err != nil {
 			return nil, err
 		}
 	}

@@ -65,6 +65,8 @@ type VirtualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []virtualTimer
+	// deadlines are the timeout contexts waiting for the clock to reach them.
+	deadlines map[*virtualDeadlineCtx]struct{}
 }
 
 type virtualTimer struct {
@@ -98,11 +100,14 @@ func (c *VirtualClock) Advance(d time.Duration) {
 	}
 	c.mu.Lock()
 	c.now = c.now.Add(d)
-	c.fireLocked()
+	due := c.fireLocked()
 	c.mu.Unlock()
+	expire(due)
 }
 
-func (c *VirtualClock) fireLocked() {
+// fireLocked fires the After channels that are due and returns the deadline contexts
+// that are, for the caller to cancel once it has released the lock.
+func (c *VirtualClock) fireLocked() []*virtualDeadlineCtx {
 	kept := c.timers[:0]
 	for _, t := range c.timers {
 		if !t.at.After(c.now) {
@@ -112,6 +117,20 @@ func (c *VirtualClock) fireLocked() {
 		kept = append(kept, t)
 	}
 	c.timers = kept
+	var due []*virtualDeadlineCtx
+	for d := range c.deadlines {
+		if !d.deadline.After(c.now) {
+			due = append(due, d)
+			delete(c.deadlines, d)
+		}
+	}
+	return due
+}
+
+func expire(due []*virtualDeadlineCtx) {
+	for _, d := range due {
+		d.cancel(context.DeadlineExceeded)
+	}
 }
 
 type virtualDeadlineKey struct{}
@@ -128,30 +147,54 @@ func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	if dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && target.After(dl) {
 		target, err = dl, context.DeadlineExceeded
 	}
+	var due []*virtualDeadlineCtx
 	if target.After(c.now) {
 		c.now = target
-		c.fireLocked()
+		due = c.fireLocked()
 	}
 	c.mu.Unlock()
+	expire(due)
 	return err
 }
 
 // WithTimeout returns a context carrying a deadline d from now on this clock (or the
-// earlier deadline it already carries). Sleep honours it; work that does not sleep on
-// the clock is not interrupted, since virtual time does not pass during it.
+// earlier deadline it already carries). Sleep honours it, and the context is done once
+// the clock reaches the deadline, so exec code that waits on ctx.Done() ends there too;
+// work that neither sleeps on the clock nor waits on ctx is not interrupted by virtual
+// time, since none passes during it.
 func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	dl := c.Now().Add(d)
+	c.mu.Lock()
+	dl := c.now.Add(d)
 	if old, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && old.Before(dl) {
 		dl = old
 	}
-	return &virtualDeadlineCtx{Context: ctx, deadline: dl}, func() {}
+	inner, cancel := context.WithCancelCause(ctx)
+	vc := &virtualDeadlineCtx{Context: inner, deadline: dl, cancel: cancel}
+	if !dl.After(c.now) {
+		c.mu.Unlock()
+		cancel(context.DeadlineExceeded)
+		return vc, func() {}
+	}
+	if c.deadlines == nil {
+		c.deadlines = map[*virtualDeadlineCtx]struct{}{}
+	}
+	c.deadlines[vc] = struct{}{}
+	c.mu.Unlock()
+	return vc, func() {
+		c.mu.Lock()
+		delete(c.deadlines, vc)
+		c.mu.Unlock()
+		cancel(context.Canceled)
+	}
 }
 
-// virtualDeadlineCtx carries a deadline on a virtual clock. It is canceled only when its
-// parent is: virtual deadlines are enforced by Sleep, since no real time passes.
+// virtualDeadlineCtx carries a deadline on a virtual clock. It is done when its parent
+// is, when the clock reaches the deadline (Err is then context.DeadlineExceeded), or when
+// its cancel function is called.
 type virtualDeadlineCtx struct {
 	context.Context
 	deadline time.Time
+	cancel   context.CancelCauseFunc
 }
 
 func (c *virtualDeadlineCtx) Value(key any) any {
@@ -159,6 +202,16 @@ func (c *virtualDeadlineCtx) Value(key any) any {
 		return c.deadline
 	}
 	return c.Context.Value(key)
+}
+
+// Err reports context.DeadlineExceeded once the virtual deadline has passed, as a real
+// timeout context does.
+func (c *virtualDeadlineCtx) Err() error {
+	err := c.Context.Err()
+	if err != nil && context.Cause(c.Context) == context.DeadlineExceeded {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // Pending returns how many After channels are waiting for the clock to move, so tests

@@ -107,6 +107,9 @@ type Attempt struct {
 	number int
 	call   int
 	rng    *stream
+	// clock is the run's clock, seen through relay when exec runs on its own goroutine.
+	clock Clock
+	relay *attemptRelay
 }
 
 // Number is the attempt's number within the visit, from 1.
@@ -127,11 +130,11 @@ func (a *Attempt) Rand() *rand.Rand {
 }
 
 // Clock returns the run's clock.
-func (a *Attempt) Clock() Clock { return a.r.clock }
+func (a *Attempt) Clock() Clock { return a.clock }
 
 // Sleep waits on the run's clock; under a per-attempt timeout it returns
 // context.DeadlineExceeded at the deadline.
-func (a *Attempt) Sleep(ctx context.Context, d time.Duration) error { return a.r.clock.Sleep(ctx, d) }
+func (a *Attempt) Sleep(ctx context.Context, d time.Duration) error { return a.clock.Sleep(ctx, d) }
 
 // Param returns a parameter: the node's own params first, then the run's.
 func (a *Attempt) Param(key string) (any, bool) { return param(a.r, a.n, key) }
