@@ -129,7 +129,7 @@ func (c *VirtualClock) fireLocked() []*virtualDeadlineCtx {
 
 func expire(due []*virtualDeadlineCtx) {
 	for _, d := range due {
-		d.cancel(context.DeadlineExceeded)
+		d.expire(context.DeadlineExceeded)
 	}
 }
 
@@ -139,7 +139,10 @@ type virtualDeadlineKey struct{}
 // comes first, in which case it returns context.DeadlineExceeded.
 func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
+		return err
 	}
 	c.mu.Lock()
 	target := c.now.Add(max(d, 0))
@@ -168,11 +171,10 @@ func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (contex
 	if old, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && old.Before(dl) {
 		dl = old
 	}
-	inner, cancel := context.WithCancelCause(ctx)
-	vc := &virtualDeadlineCtx{Context: inner, deadline: dl, cancel: cancel}
+	vc := &virtualDeadlineCtx{parent: ctx, deadline: dl}
 	if !dl.After(c.now) {
 		c.mu.Unlock()
-		cancel(context.DeadlineExceeded)
+		vc.expire(context.DeadlineExceeded)
 		return vc, func() {}
 	}
 	if c.deadlines == nil {
@@ -184,34 +186,77 @@ func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (contex
 		c.mu.Lock()
 		delete(c.deadlines, vc)
 		c.mu.Unlock()
-		cancel(context.Canceled)
+		vc.expire(context.Canceled)
 	}
 }
 
 // virtualDeadlineCtx carries a deadline on a virtual clock. It is done when its parent
 // is, when the clock reaches the deadline (Err is then context.DeadlineExceeded), or when
-// its cancel function is called.
+// its cancel function is called. Its Done channel is made only when asked for, so the
+// many attempts whose exec never waits on ctx cost one small allocation.
 type virtualDeadlineCtx struct {
-	context.Context
+	parent   context.Context
 	deadline time.Time
-	cancel   context.CancelCauseFunc
+
+	mu   sync.Mutex
+	err  error
+	done chan struct{}
+	stop func() bool // stops the watch on the parent
+}
+
+// Deadline reports the parent's real deadline: the virtual one is not on the wall clock.
+func (c *virtualDeadlineCtx) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+
+func (c *virtualDeadlineCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		switch {
+		case c.err != nil:
+			close(c.done)
+		case c.parent.Done() != nil:
+			c.stop = context.AfterFunc(c.parent, func() { c.expire(context.Cause(c.parent)) })
+		}
+	}
+	return c.done
+}
+
+// Err is the parent's error, or context.DeadlineExceeded once the clock has reached the
+// deadline, as for a real timeout context.
+func (c *virtualDeadlineCtx) Err() error {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.parent.Err()
+}
+
+func (c *virtualDeadlineCtx) expire(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	if err == nil {
+		err = context.Canceled
+	}
+	c.err = err
+	if c.done != nil {
+		close(c.done)
+	}
+	if c.stop != nil {
+		c.stop()
+	}
 }
 
 func (c *virtualDeadlineCtx) Value(key any) any {
 	if key == (virtualDeadlineKey{}) {
 		return c.deadline
 	}
-	return c.Context.Value(key)
-}
-
-// Err reports context.DeadlineExceeded once the virtual deadline has passed, as a real
-// timeout context does.
-func (c *virtualDeadlineCtx) Err() error {
-	err := c.Context.Err()
-	if err != nil && context.Cause(c.Context) == context.DeadlineExceeded {
-		return context.DeadlineExceeded
-	}
-	return err
+	return c.parent.Value(key)
 }
 
 // Pending returns how many After channels are waiting for the clock to move, so tests

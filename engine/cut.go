@@ -116,28 +116,91 @@ type execResult struct {
 	err error
 }
 
-// callExecCut runs one attempt's exec on its own goroutine under actx, the attempt's
+// execJob is one attempt handed to an exec worker.
+type execJob struct {
+	ctx   context.Context
+	n     *node
+	input any
+	call  int
+}
+
+// execWorker is the goroutine a run's cut attempts execute on, one attempt at a time.
+// A run keeps its worker from attempt to attempt, so a timed attempt costs two channel
+// handoffs rather than a new goroutine. A worker whose attempt is abandoned belongs to
+// that attempt alone: it ends once exec returns, and the run starts another.
+type execWorker struct {
+	jobs  chan execJob
+	done  chan execResult
+	relay attemptRelay
+	att   Attempt
+}
+
+func (r *run) startWorker() *execWorker {
+	w := &execWorker{jobs: make(chan execJob, 1), done: make(chan execResult, 1)}
+	w.relay.notify = make(chan struct{}, 1)
+	w.att = Attempt{r: r, rng: newStream(), relay: &w.relay,
+		clock: relayClock{Clock: r.clock, relay: &w.relay, virtual: r.virtual}}
+	go w.serve(r)
+	return w
+}
+
+// serve runs jobs until the run closes jobs, which it does when it stops or abandons an
+// attempt, or until exec calls runtime.Goexit.
+func (w *execWorker) serve(r *run) {
+	for job := range w.jobs {
+		if !w.exec(r, job) {
+			return
+		}
+	}
+}
+
+// exec runs one job, reporting false when exec ended the goroutine with runtime.Goexit.
+func (w *execWorker) exec(r *run, job execJob) (returned bool) {
+	defer func() {
+		if !returned { // recover sees no panic: exec called runtime.Goexit
+			w.done <- execResult{err: goexitError(job.n, "exec")}
+		}
+	}()
+	out, err := r.callExecAt(job.ctx, job.n, &w.att, job.input, job.call)
+	w.done <- execResult{out, err}
+	return true
+}
+
+// stopWorker ends the run's idle worker.
+func (r *run) stopWorker() {
+	if r.worker != nil {
+		close(r.worker.jobs)
+		r.worker = nil
+	}
+}
+
+// callExecCut runs one attempt's exec on the run's worker under actx, the attempt's
 // timeout context (ctx is the run's). It returns exec's result, or the deadline's or the
-// cancellation's error when those come first; the goroutine then ends whenever exec
+// cancellation's error when those come first; the worker then ends whenever exec
 // returns, and nothing it does afterwards reaches the run.
 func (r *run) callExecCut(ctx, actx context.Context, n *node, v *Visit, input any, number int) (any, error) {
-	relay := &attemptRelay{notify: make(chan struct{}, 1)}
-	a := &Attempt{r: r, n: n, visit: v.number, number: number, rng: newStream(), relay: relay,
-		clock: relayClock{Clock: r.clock, relay: relay, virtual: r.virtual}}
-	done := make(chan execResult, 1)
+	w := r.worker
+	if w == nil {
+		w = r.startWorker()
+		r.worker = w
+	}
+	// The worker is idle: nothing else touches its attempt or relay now.
+	a := &w.att
+	a.n, a.visit, a.number = n, v.number, number
 	r.calls[n.index]++
-	call := r.calls[n.index]
-	go func() {
-		returned := false
-		defer func() {
-			if !returned { // exec called runtime.Goexit: recover sees no panic
-				done <- execResult{err: goexitError(n, "exec")}
-			}
-		}()
-		out, err := r.callExecAt(actx, n, a, input, call)
-		returned = true
-		done <- execResult{out, err}
-	}()
+	w.jobs <- execJob{ctx: actx, n: n, input: input, call: r.calls[n.index]}
+	out, err, ok := r.await(ctx, actx, n, w)
+	if !ok {
+		w.relay.take(true)
+		close(w.jobs) // the worker ends when its exec returns
+		r.worker = nil
+	}
+	return out, err
+}
+
+// await waits for the worker's result. It reports ok=false when it gives up on the
+// attempt, which the caller then abandons.
+func (r *run) await(ctx, actx context.Context, n *node, w *execWorker) (out any, err error, ok bool) {
 	// On a virtual clock the deadline does not end the wait: exec's own sleeps stop at
 	// it and exec returns, which keeps what happens around the deadline deterministic.
 	// Only an exec that takes real time without returning is cut, by the watchdog.
@@ -145,35 +208,41 @@ func (r *run) callExecCut(ctx, actx context.Context, n *node, v *Visit, input an
 	var hang <-chan time.Time
 	if r.virtual {
 		deadline = nil
-		t := time.NewTimer(max(n.timeout, VirtualHangAfter))
-		defer t.Stop()
-		hang = t.C
+		if r.watchdog == nil {
+			r.watchdog = time.NewTimer(max(n.timeout, VirtualHangAfter))
+		} else {
+			r.watchdog.Reset(max(n.timeout, VirtualHangAfter))
+		}
+		defer r.watchdog.Stop()
+		hang = r.watchdog.C
 	}
 	for {
 		select {
-		case res := <-done:
-			r.deliver(relay.take(false))
-			return res.out, res.err
-		case <-relay.notify:
-			r.deliver(relay.take(false))
+		case res := <-w.done:
+			r.deliver(w.relay.take(false))
+			var ge *goexitErr
+			if errors.As(res.err, &ge) {
+				return res.out, res.err, false // the worker is gone
+			}
+			return res.out, res.err, true
+		case <-w.relay.notify:
+			r.deliver(w.relay.take(false))
 		case <-deadline:
-			r.deliver(relay.take(true))
-			return nil, context.Cause(actx)
+			r.deliver(w.relay.take(true))
+			return nil, context.Cause(actx), false
 		case <-canceled:
 			if r.virtual {
 				// Give exec, which sees ctx end too, a moment to return its own error.
 				canceled = nil
-				t := time.NewTimer(VirtualHangAfter)
-				defer t.Stop()
-				hang = t.C
+				r.watchdog.Reset(VirtualHangAfter)
 				continue
 			}
-			r.deliver(relay.take(true))
-			return nil, context.Cause(ctx)
+			r.deliver(w.relay.take(true))
+			return nil, context.Cause(ctx), false
 		case <-hang:
-			r.deliver(relay.take(true))
+			r.deliver(w.relay.take(true))
 			if ctx.Err() != nil {
-				return nil, context.Cause(ctx)
+				return nil, context.Cause(ctx), false
 			}
 			// Hung on a virtual clock: virtual time reaches the deadline, which cuts it.
 			if dl, ok := actx.Value(virtualDeadlineKey{}).(time.Time); ok {
@@ -182,7 +251,7 @@ func (r *run) callExecCut(ctx, actx context.Context, n *node, v *Visit, input an
 				}
 			}
 			return nil, WithKind(Timeout, fmt.Errorf("exec of node %q did not return (hung for %s of real time on a virtual clock): %w",
-				n.name, max(n.timeout, VirtualHangAfter), context.DeadlineExceeded))
+				n.name, max(n.timeout, VirtualHangAfter), context.DeadlineExceeded)), false
 		}
 	}
 }
@@ -196,7 +265,15 @@ func (r *run) deliver(evs []Event) {
 	}
 }
 
-// goexitError is what a node's phase that ended its goroutine with runtime.Goexit becomes.
+// goexitErr is what a node's phase that ended its goroutine with runtime.Goexit becomes.
+type goexitErr struct {
+	node, phase string
+}
+
+func (e *goexitErr) Error() string {
+	return fmt.Sprintf("node %q: %s called runtime.Goexit, which ends the goroutine running it; return an error instead", e.node, e.phase)
+}
+
 func goexitError(n *node, phase string) error {
-	return Errorf(Internal, "node %q: %s called runtime.Goexit, which ends the goroutine running it; return an error instead", n.name, phase)
+	return WithKind(Internal, &goexitErr{node: n.name, phase: phase})
 }

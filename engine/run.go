@@ -74,6 +74,10 @@ type run struct {
 	visitRNG *stream
 	jitter   *stream
 
+	// worker runs timed attempts' execs; watchdog times hung ones on a virtual clock.
+	worker   *execWorker
+	watchdog *time.Timer
+
 	journal *journalState
 	resume  *RunState
 	last    Step
@@ -95,6 +99,7 @@ func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		return nil, err
 	}
 	r.loop(ctx)
+	r.stopWorker()
 	return r.res, nil
 }
 
