@@ -40,6 +40,7 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 		r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
 	}
 	out, err := r.bounded(ctx, n, v, input, number)
+	err = containError(err)
 	if b != nil {
 		tr := b.Record(ticket, r.clock.Now(), n.breakerOutcome(err))
 		r.breakerChanged(n, v, number, tr)
@@ -95,6 +96,7 @@ func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
 // callExec counts the call, injects the scenario's faults and calls exec, turning a panic
 // into an internal error of this node.
 func (r *run) callExec(ctx context.Context, n *node, a *Attempt, input any) (any, error) {
+	r.phase = "exec"
 	r.calls[n.index]++
 	return r.callExecAt(ctx, n, a, input, r.calls[n.index])
 }

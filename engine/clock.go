@@ -259,6 +259,13 @@ func (c *virtualDeadlineCtx) Value(key any) any {
 	return c.parent.Value(key)
 }
 
+// pendingDeadlines counts the timeout contexts waiting for the clock.
+func (c *VirtualClock) pendingDeadlines() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.deadlines)
+}
+
 // Pending returns how many After channels are waiting for the clock to move, so tests
 // can advance it exactly when a waiter is in place.
 func (c *VirtualClock) Pending() int {

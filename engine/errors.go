@@ -141,3 +141,20 @@ func ShortMessage(err error) string {
 	}
 	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
 }
+
+// containError returns err unless reading it panics (its Error, Unwrap or As method), in
+// which case it returns an internal error that says so: a node's error is read by the
+// run loop, outside the node's own protection, so it must be known safe before that.
+func containError(err error) (safe error) {
+	if err == nil {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			safe = WithKind(Internal, fmt.Errorf("reading the node's error (a %T) panicked: %v; return errors whose methods do not panic", err, p))
+		}
+	}()
+	_ = err.Error()
+	_ = KindOf(err)
+	return err
+}

@@ -133,7 +133,7 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 func (r *run) encodeShared(cp *Checkpoint) error {
 	enc := r.journal.encoded
 	for _, k := range sortedKeys(r.shared) {
-		b, err := json.Marshal(r.shared[k])
+		b, err := marshalContained(r.shared[k])
 		if err != nil {
 			return fmt.Errorf("node %q left shared[%q] holding a %T, which cannot be journaled (%v): store plain data (numbers, strings, lists, maps, structs) in the shared store",
 				r.last.Node, k, r.shared[k], err)
@@ -164,4 +164,15 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// marshalContained is json.Marshal with a panic in a value's MarshalJSON (or
+// MarshalText) turned into an error.
+func marshalContained(v any) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("encoding it panicked: %v", p)
+		}
+	}()
+	return json.Marshal(v)
 }

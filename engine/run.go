@@ -66,13 +66,18 @@ type run struct {
 	calls  []int
 	faults []*activeFault
 
-	env      map[string]any
-	vm       vm.VM
-	visit    Visit
-	att      Attempt
-	execRNG  *stream
-	visitRNG *stream
-	jitter   *stream
+	env   map[string]any
+	vm    vm.VM
+	visit Visit
+	att   Attempt
+	// st is the current visit's step; phase the phase it is in ("" between visits).
+	st    Step
+	phase string
+	// interrupting is set while the error handler of a canceled run runs.
+	interrupting bool
+	execRNG      *stream
+	visitRNG     *stream
+	jitter       *stream
 
 	// worker runs timed attempts' execs; watchdog times hung ones on a virtual clock.
 	worker   *execWorker
@@ -98,9 +103,78 @@ func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.loop(ctx)
+	r.drive(ctx)
 	r.stopWorker()
 	return r.res, nil
+}
+
+// drive runs the loop on a goroutine of its own and waits for it, so that node code
+// which ends its goroutine with runtime.Goexit ends only that goroutine: the run goes on,
+// on a fresh one, with the visit failed (see afterGoexit). A panic that escapes the loop
+// (a Tracer's or Journal's) still reaches the caller.
+func (r *run) drive(ctx context.Context) {
+	done := make(chan any, 1)
+	go r.guard(ctx, done, r.loop)
+	if p := <-done; p != nil {
+		panic(p)
+	}
+}
+
+func (r *run) guard(ctx context.Context, done chan<- any, f func(context.Context)) {
+	returned := false
+	defer func() {
+		if returned {
+			done <- nil
+			return
+		}
+		if p := recover(); p != nil {
+			done <- p
+			return
+		}
+		go r.guard(ctx, done, r.afterGoexit) // runtime.Goexit: recover sees no panic
+	}()
+	f(ctx)
+	returned = true
+}
+
+// afterGoexit carries on a run whose goroutine node code ended with runtime.Goexit: in a
+// node's phase, the visit fails with an internal error that is routed like any other;
+// anywhere else (routing, the error handler of an interrupted run, a Tracer or Journal
+// between visits) the run ends failed.
+func (r *run) afterGoexit(ctx context.Context) {
+	n := r.visit.n
+	phase := r.phase
+	name := ""
+	if n != nil {
+		name = n.name
+	}
+	nerr := &NodeError{Node: name, Kind: Internal, Phase: phase, Err: &goexitErr{node: name, phase: phase}}
+	switch phase {
+	case "before_prep", "prep", "exec", "after_exec", "post":
+		if !r.interrupting {
+			nerr.Err = WithKind(Internal, nerr.Err)
+			if phase == "exec" {
+				nerr.Attempts = r.att.number
+			}
+			next, failure := r.failVisit(ctx, n, nil, nerr)
+			r.phase = ""
+			if !r.afterStep(ctx, n, next, failure) {
+				r.walk(ctx, next, failure)
+			}
+			return
+		}
+	case "route":
+	default:
+		nerr.Phase = "run"
+		nerr.Err = WithKind(Internal, fmt.Errorf("runtime.Goexit outside any node's phase (a Tracer or Journal?): %w", nerr.Err))
+	}
+	nerr.Err = WithKind(Internal, nerr.Err)
+	r.res.Failures = append(r.res.Failures, nerr)
+	status := StatusFailed
+	if r.interrupting {
+		status = StatusCanceled
+	}
+	r.finish(status, nerr)
 }
 
 func (g *Graph) newRun(opts RunOptions) (*run, error) {
@@ -208,6 +282,11 @@ func (r *run) loop(ctx context.Context) {
 	} else {
 		r.emit(Event{Kind: EventRunStart, Node: cur.name, Message: r.scenarioName})
 	}
+	r.walk(ctx, cur, failure)
+}
+
+// walk visits nodes from cur until one ends the run.
+func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
 	for steps := r.res.steps; cur != nil; steps++ {
 		if ctx.Err() != nil {
 			r.interrupted(ctx, cur)
@@ -222,17 +301,8 @@ func (r *run) loop(ctx context.Context) {
 		}
 		at := cur
 		cur, failure = r.step(ctx, cur, failure)
-		r.res.steps++
-		if r.journal != nil && r.last.Route != "canceled" {
-			if err := r.commit(at, cur, failure); err != nil {
-				nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
-				r.res.Failures = append(r.res.Failures, nerr)
-				r.finish(StatusFailed, nerr)
-				return
-			}
-		}
-		if ctx.Err() != nil {
-			r.interrupted(ctx, at)
+		r.phase = ""
+		if r.afterStep(ctx, at, cur, failure) {
 			return
 		}
 	}
@@ -246,6 +316,25 @@ func (r *run) loop(ctx context.Context) {
 	}
 }
 
+// afterStep counts the visit to at just completed and commits it; it reports true when
+// the run ended there (a failed commit, a cancellation).
+func (r *run) afterStep(ctx context.Context, at, next *node, failure *NodeError) bool {
+	r.res.steps++
+	if r.journal != nil && r.last.Route != "canceled" {
+		if err := r.commit(at, next, failure); err != nil {
+			nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
+			r.res.Failures = append(r.res.Failures, nerr)
+			r.finish(StatusFailed, nerr)
+			return true
+		}
+	}
+	if ctx.Err() != nil {
+		r.interrupted(ctx, at)
+		return true
+	}
+	return false
+}
+
 // interrupted ends a canceled run at a safe point (between visits, or after the visit
 // that saw the cancellation): the workflow's error handler runs once, on a context that
 // is no longer canceled, so it can classify and clean up; then the run ends canceled.
@@ -255,6 +344,7 @@ func (r *run) interrupted(ctx context.Context, at *node) {
 	r.res.Failures = append(r.res.Failures, nerr)
 	if h := r.g.errorHandler; h != nil && at != h {
 		r.emit(Event{Kind: EventFallback, Node: at.name, To: h.name, ErrKind: Canceled, Message: "error_handler"})
+		r.interrupting = true
 		r.step(context.WithoutCancel(ctx), h, nerr)
 		r.res.steps++
 	}
@@ -286,62 +376,69 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	r.visits[n.index]++
 	v := &r.visit
 	v.n, v.number, v.failure = n, r.visits[n.index], arrivedBy
-	st := Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
+	r.st = Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
+	st := &r.st
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventNodeStart, Node: n.name, Visit: v.number})
 	}
 
 	action, out, attempts, nerr := r.visitNode(ctx, n, v)
+	r.phase = "route"
 	st.Attempts = attempts
-	var next *node
-	if nerr == nil {
-		if r.tracer != nil {
-			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
-		}
-		var e *edge
-		var rerr error
-		e, rerr = r.choose(n, action, out, nil, attempts)
-		switch {
-		case rerr != nil:
-			nerr = &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr}
-		case e == nil:
-			st.Action, st.Route = action, "end"
-			r.record(st)
-			return nil, nil
-		default:
-			st.Action, st.To, st.Route = action, e.to.name, "edge"
-			if e.guard != nil {
-				st.Guard = e.guard.src
-			}
-			next = e.to
-		}
-	}
 	if nerr != nil {
-		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
-		if ctx.Err() != nil {
-			// The cancellation caused this failure: loop's interruption handles it.
-			st.Route = "canceled"
-			r.record(st)
-			return nil, nil
-		}
-		r.res.Failures = append(r.res.Failures, nerr)
-		fa := failureAction(nerr)
-		if r.tracer != nil {
-			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: ShortMessage(nerr.Err)})
-		}
-		var route, guard string
-		next, fa, route, guard = r.routeFailure(n, v, out, nerr, fa)
-		st.Action, st.Route, st.Guard = fa, route, guard
-		if next == nil {
-			r.record(st)
-			nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
-			r.res.Err = nerr
-			return nil, nil
-		}
-		st.To = next.name
-		r.handled = true
+		return r.failVisit(ctx, n, out, nerr)
 	}
-	r.record(st)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
+	}
+	e, rerr := r.choose(n, action, out, nil, attempts)
+	switch {
+	case rerr != nil:
+		return r.failVisit(ctx, n, out, &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr})
+	case e == nil:
+		st.Action, st.Route = action, "end"
+		r.record(*st)
+		return nil, nil
+	}
+	st.Action, st.To, st.Route = action, e.to.name, "edge"
+	if e.guard != nil {
+		st.Guard = e.guard.src
+	}
+	r.record(*st)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: e.to.name, Guard: st.Guard})
+	}
+	return e.to, nil
+}
+
+// failVisit ends the current visit to n with nerr: it routes the failure and returns
+// where it leads (nil when it ends the run).
+func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) (*node, *NodeError) {
+	v, st := &r.visit, &r.st
+	r.phase = "route"
+	st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
+	if ctx.Err() != nil {
+		// The cancellation caused this failure: loop's interruption handles it.
+		st.Route = "canceled"
+		r.record(*st)
+		return nil, nil
+	}
+	r.res.Failures = append(r.res.Failures, nerr)
+	fa := failureAction(nerr)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: ShortMessage(nerr.Err)})
+	}
+	next, fa, route, guard := r.routeFailure(n, v, out, nerr, fa)
+	st.Action, st.Route, st.Guard = fa, route, guard
+	if next == nil {
+		r.record(*st)
+		nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
+		r.res.Err = nerr
+		return nil, nil
+	}
+	st.To = next.name
+	r.handled = true
+	r.record(*st)
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: next.name, Guard: st.Guard})
 	}
