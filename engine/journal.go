@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Journal receives a Checkpoint after every completed visit, before the run moves on.
@@ -41,6 +42,9 @@ type Checkpoint struct {
 	Failed   bool `json:"failed,omitempty"`
 	// Elapsed is the run's time after this visit, on its clock.
 	Elapsed Duration `json:"elapsed"`
+	// Clock is the reading of the run's clock after this visit, so that a run resumed on
+	// a virtual clock continues from the last committed time instead of going back.
+	Clock time.Time `json:"clock,omitzero"`
 	// RedriveFrom, on a visit that ended a failed run, is the Seq of the visit to run
 	// again when the run is redriven: the visit whose failure went unhandled or reached
 	// the error handler, or the one that declared the run failed.
@@ -93,7 +97,9 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 	j := r.journal
 	cp := &j.cp
 	*cp = Checkpoint{Seq: r.res.steps, Step: r.last, Failure: recordOf(failure), Calls: r.calls[n.index],
-		Handled: r.handled, Degraded: r.degraded, Failed: r.failed, Elapsed: Duration(r.clock.Now().Sub(r.start))}
+		Handled: r.handled, Degraded: r.degraded, Failed: r.failed}
+	now := r.clock.Now()
+	cp.Elapsed, cp.Clock = Duration(now.Sub(r.start)), now
 	if next != nil {
 		cp.Next = next.name
 	}

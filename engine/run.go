@@ -277,7 +277,12 @@ func (r *run) loop(ctx context.Context) {
 			r.finish(StatusFailed, &NodeError{Node: r.resume.Next, Kind: Internal, Phase: "resume", Err: err})
 			return
 		}
-		r.start = r.start.Add(-time.Duration(r.resume.Elapsed))
+		// Time never goes back on resume: a virtual clock behind the last committed
+		// reading moves up to it.
+		if vc, ok := r.clock.(*VirtualClock); ok && !r.resume.Clock.IsZero() {
+			vc.Advance(r.resume.Clock.Sub(vc.Now()))
+		}
+		r.start = r.clock.Now().Add(-time.Duration(r.resume.Elapsed))
 		r.emit(Event{Kind: EventRunResumed, Node: cur.name, Visit: r.res.steps, Message: r.scenarioName})
 	} else {
 		r.emit(Event{Kind: EventRunStart, Node: cur.name, Message: r.scenarioName})
