@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -403,6 +404,11 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	case e == nil:
 		st.Action, st.Route = action, "end"
 		r.record(*st)
+		if slices.Contains(n.typ.Failures, action) {
+			// Validation refuses an unrouted failure action; a run ending on one anyway
+			// (every guard of a routed one false is a route failure, not this) is failed.
+			r.fail(n.name, fmt.Sprintf("the run ended on failure action %q", action))
+		}
 		return nil, nil
 	}
 	st.Action, st.To, st.Route = action, e.to.name, "edge"
