@@ -47,9 +47,11 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	}
 	if err != nil {
 		r.emit(Event{Kind: EventAttemptFailed, Node: n.name, Visit: v.number, Attempt: number, ErrKind: KindOf(err), Message: ShortMessage(err)})
-		if r.logger.IsDebug() {
-			r.logger.Debug("attempt failed", "node", n.name, "attempt", number, "kind", KindOf(err), "error", err)
+		if r.debug {
+			r.logger.Debug("attempt failed", "node", n.name, "visit", v.number, "attempt", number, "kind", KindOf(err), "error", err)
 		}
+	} else if r.debug {
+		r.logger.Debug("attempt succeeded", "node", n.name, "visit", v.number, "attempt", number)
 	}
 	return out, err
 }
@@ -61,7 +63,7 @@ func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition
 	name := n.breaker.Config().Name
 	r.emit(Event{Kind: EventBreakerState, Node: n.name, Visit: v.number, Attempt: number, Breaker: name,
 		From: tr.From.String(), State: tr.To.String()})
-	r.logger.Info("breaker state changed", "breaker", name, "from", tr.From.String(), "to", tr.To.String())
+	r.logger.Info("breaker state changed", "node", n.name, "breaker", name, "from", tr.From.String(), "to", tr.To.String())
 }
 
 // bounded runs the attempt inside the bulkhead and the per-attempt timeout.
@@ -106,7 +108,7 @@ func (r *run) callExecAt(ctx context.Context, n *node, a *Attempt, input any, ca
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, WithKind(Internal, &panicError{value: p})
-			if r.logger.IsDebug() {
+			if r.debug {
 				r.logger.Debug("node panicked", "node", n.name, "panic", p, "stack", string(debug.Stack()))
 			}
 		}

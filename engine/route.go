@@ -120,7 +120,7 @@ func (r *run) choose(n *node, action string, result any, failure *NodeError, att
 			return e, nil
 		}
 	}
-	return nil, Errorf(Failed, "no edge for action %q matched: every guard was false; add an unguarded edge last", action)
+	return nil, WithKind(Failed, &noEdgeError{action: action})
 }
 
 // routeFailure applies the routing precedence to a failed visit: on_error hooks (YAML,

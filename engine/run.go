@@ -50,11 +50,14 @@ const DefaultPathLimit = 10_000
 
 // run is the per-run state: everything that changes while a graph runs.
 type run struct {
-	g            *Graph
-	clock        Clock
-	virtual      bool
-	tracer       Tracer
-	logger       hclog.Logger
+	g       *Graph
+	clock   Clock
+	virtual bool
+	tracer  Tracer
+	logger  hclog.Logger
+	// debug caches logger.IsDebug(), so that with debug off the per-visit and
+	// per-attempt lines cost one test of a bool.
+	debug        bool
 	seed         int64
 	scenarioName string
 	noBreakers   bool
@@ -191,7 +194,12 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	_, r.virtual = r.clock.(*VirtualClock)
 	if r.logger == nil {
 		r.logger = hclog.NewNullLogger()
+	} else {
+		// Every line names the workflow; the caller adds what it knows (a run id) with
+		// its own With.
+		r.logger = r.logger.With("workflow", g.spec.Name)
 	}
+	r.debug = r.logger.IsDebug()
 	if opts.MaxSteps > 0 {
 		r.maxSteps = opts.MaxSteps
 	}
@@ -308,6 +316,9 @@ func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
 		at := cur
 		cur, failure = r.step(ctx, cur, failure)
 		r.phase = ""
+		if r.debug {
+			r.logVisit()
+		}
 		if r.afterStep(ctx, at, cur, failure) {
 			return
 		}
@@ -320,6 +331,19 @@ func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
 	default:
 		r.finish(StatusSuccess, nil)
 	}
+}
+
+// logVisit writes the debug line of the visit just completed.
+func (r *run) logVisit() {
+	st := &r.st
+	args := []any{"node", st.Node, "visit", st.Visit, "action", st.Action, "route", st.Route, "attempts", st.Attempts}
+	if st.To != "" {
+		args = append(args, "to", st.To)
+	}
+	if st.Failure != nil {
+		args = append(args, "kind", st.Failure.Kind, "phase", st.Failure.Phase, "error", st.Failure.Message)
+	}
+	r.logger.Debug("visit", args...)
 }
 
 // afterStep counts the visit to at just completed and commits it; it reports true when

@@ -64,3 +64,58 @@ func TestRunEndingOnFailureActionFails(t *testing.T) {
 		t.Fatalf("status %s, reasons %q", res.Status, res.Degradations)
 	}
 }
+
+// TestDiagnoseSaysWhatHappened: the recommendation for a failure the engine recognises
+// names what happened, not a generic "a node panicked".
+func TestDiagnoseSaysWhatHappened(t *testing.T) {
+	for _, c := range []struct{ name, src, want string }{
+		{"max_steps", `
+version: 1
+name: loop
+start: a
+max_steps: 3
+nodes:
+  a: {type: echo, on: {success: b}}
+  b: {type: echo, on: {success: a}}
+`, `the run made max_steps visits without reaching an end: check the exit condition of the loop through "b"`},
+		{"no guard held", `
+version: 1
+name: guards
+start: a
+nodes:
+  a: {type: echo, on: {success: [{to: b, when: "result.value > 5"}]}}
+  b: {type: echo}
+`, `no guard held on the edges of node "a" for action "success"`},
+		{"panic", `
+version: 1
+name: panics
+start: a
+nodes:
+  a: {type: panic}
+`, `node "a" panicked in exec: a bug in its type`},
+		{"injected network failure", `
+version: 1
+name: network
+start: a
+nodes:
+  a: {type: echo}
+scenarios:
+  down: {faults: {a: {rate: 1, kind: network}}}
+`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := RunOptions{}
+			if c.name == "injected network failure" {
+				opts.Scenario = "down"
+			}
+			res, _ := runVirtual(t, mustLoad(t, c.src), opts)
+			if len(res.Failures) == 0 {
+				t.Fatalf("no failure: %s", pathString(res))
+			}
+			got := Diagnose(res.Failures[0])
+			if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+				t.Fatalf("diagnosis %q, want %q", got, c.want)
+			}
+		})
+	}
+}

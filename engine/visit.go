@@ -63,8 +63,9 @@ func (v *Visit) Clock() Clock { return v.r.clock }
 // Elapsed returns the time since the run started, on the run's clock.
 func (v *Visit) Elapsed() time.Duration { return v.r.clock.Now().Sub(v.r.start) }
 
-// Logger returns the run's logger, named after the node.
-func (v *Visit) Logger() hclog.Logger { return v.r.logger.Named(v.n.name) }
+// Logger returns the run's logger, named after the node, whose lines carry the
+// workflow and the node.
+func (v *Visit) Logger() hclog.Logger { return v.r.logger.Named(v.n.name).With("node", v.n.name) }
 
 // Failure returns the failure that routed the run to this node (through a failure edge,
 // fallback or the error handler), or nil.
@@ -139,8 +140,9 @@ func (a *Attempt) Sleep(ctx context.Context, d time.Duration) error { return a.c
 // Param returns a parameter: the node's own params first, then the run's.
 func (a *Attempt) Param(key string) (any, bool) { return param(a.r, a.n, key) }
 
-// Logger returns the run's logger, named after the node.
-func (a *Attempt) Logger() hclog.Logger { return a.r.logger.Named(a.n.name) }
+// Logger returns the run's logger, named after the node, whose lines carry the
+// workflow and the node.
+func (a *Attempt) Logger() hclog.Logger { return a.r.logger.Named(a.n.name).With("node", a.n.name) }
 
 func param(r *run, n *node, key string) (any, bool) {
 	if v, ok := n.params[key]; ok {
