@@ -39,8 +39,15 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
 	}
+	r.ticket = ticket
 	out, err := r.bounded(ctx, n, v, input, number)
 	err = containError(err)
+	r.attemptEnded(n, v, number, b, ticket, err)
+	return out, err
+}
+
+// attemptEnded records an attempt's outcome with the breaker, the trace and the log.
+func (r *run) attemptEnded(n *node, v *Visit, number int, b *policy.Breaker, ticket policy.Ticket, err error) {
 	if b != nil {
 		tr := b.Record(ticket, r.clock.Now(), n.breakerOutcome(err))
 		r.breakerChanged(n, v, number, tr)
@@ -53,7 +60,6 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	} else if r.debug {
 		r.logger.Debug("attempt succeeded", "node", n.name, "visit", v.number, "attempt", number)
 	}
-	return out, err
 }
 
 func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition) {
@@ -72,15 +78,26 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 		if err := n.bulkhead.Acquire(ctx, n.bulkWait, r.clock.After); err != nil {
 			return nil, WithKind(KindOf(err), fmt.Errorf("bulkhead of node %q: %w", n.name, err))
 		}
-		defer n.bulkhead.Release()
 	}
+	held := n.bulkhead != nil
+	defer func() {
+		if held {
+			n.bulkhead.Release()
+		}
+	}()
 	if n.timeout <= 0 {
 		a := r.prepareAttempt(v, number)
 		return r.callExec(ctx, n, a, input)
 	}
 	actx, cancel := r.clock.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	out, err := r.callExecCut(ctx, actx, n, v, input, number)
+	var out any
+	var err error
+	if r.virtual {
+		out, err = r.callExecWatched(actx, n, v, input, number, &held)
+	} else {
+		out, err = r.callExecCut(ctx, actx, n, v, input, number)
+	}
 	// Past the deadline the attempt counts as timed out, whatever exec returned: a late
 	// result is discarded rather than racing the timeout.
 	if ctx.Err() == nil && deadlinePassed(actx, r.clock) {

@@ -8,17 +8,19 @@ import (
 	"time"
 )
 
-// An attempt under a per-attempt timeout runs exec on a goroutine of its own, so that the
-// timeout cuts it even when exec ignores ctx, never returns, or ends its goroutine with
-// runtime.Goexit. The run loop waits for the first of: exec's result, the deadline, the
-// run's cancellation, and (on a virtual clock) the hang watchdog.
+// On the real clock, an attempt under a per-attempt timeout runs exec on a goroutine
+// other than the run's (the run's exec worker), so that the timeout cuts it even when
+// exec ignores ctx, never returns, or ends its goroutine with runtime.Goexit. The run
+// loop waits for the first of: exec's result, the deadline, the run's cancellation.
+// (On a virtual clock timed attempts run on the run's goroutine under a watchdog: see
+// hang.go.)
 //
 // Exec's goroutine never writes run state. What it would write (trace events from fault
-// injection, sleeps on a virtual clock) goes through its Attempt to an attemptRelay: the
-// run loop takes the events over, in order, whenever they arrive and once more when the
-// attempt ends, so each event is numbered and delivered by the run loop alone. When the
-// run abandons the attempt at its deadline the relay is closed: a late exec's events are
-// dropped and its sleeps on the run's clock fail at once without moving the clock.
+// injection) goes through its Attempt to an attemptRelay: the run loop takes the events
+// over, in order, whenever they arrive and once more when the attempt ends, so each
+// event is numbered and delivered by the run loop alone. When the run abandons the
+// attempt at its deadline the relay is closed: a late exec's events are dropped and its
+// sleeps on the run's clock fail at once.
 
 // ErrAttemptAbandoned is what a late exec's sleeps return once its attempt has been cut.
 var ErrAttemptAbandoned = errors.New("attempt abandoned: its timeout passed or the run was canceled")
@@ -64,26 +66,15 @@ func (rl *attemptRelay) take(abandon bool) []Event {
 	return evs
 }
 
-// relayClock is the run's clock as a cut attempt sees it: sleeps stop moving the clock
-// once the attempt is abandoned. On a virtual clock the sleep (which takes no real time)
-// holds the relay's lock, so it either completes before the run loop abandons the
-// attempt or does not happen at all.
+// relayClock is the run's real clock as a cut attempt sees it: once the attempt is
+// abandoned, its sleeps fail at once.
 type relayClock struct {
 	Clock
-	relay   *attemptRelay
-	virtual bool
+	relay *attemptRelay
 }
 
 func (c relayClock) Sleep(ctx context.Context, d time.Duration) error {
-	if !c.virtual {
-		if c.relay.closed() {
-			return ErrAttemptAbandoned
-		}
-		return c.Clock.Sleep(ctx, d)
-	}
-	c.relay.mu.Lock()
-	defer c.relay.mu.Unlock()
-	if c.relay.abandoned {
+	if c.relay.closed() {
 		return ErrAttemptAbandoned
 	}
 	return c.Clock.Sleep(ctx, d)
@@ -100,6 +91,14 @@ func (rl *attemptRelay) closed() bool {
 func (a *Attempt) emit(e Event) {
 	r := a.r
 	if r.tracer == nil {
+		return
+	}
+	if g := a.hang; g != nil {
+		g.mu.Lock()
+		if g.state != hangAbandoned {
+			r.emit(e)
+		}
+		g.mu.Unlock()
 		return
 	}
 	if a.relay == nil {
@@ -139,7 +138,7 @@ func (r *run) startWorker() *execWorker {
 	w := &execWorker{jobs: make(chan execJob, 1), done: make(chan execResult, 1)}
 	w.relay.notify = make(chan struct{}, 1)
 	w.att = Attempt{r: r, rng: newStream(), relay: &w.relay,
-		clock: relayClock{Clock: r.clock, relay: &w.relay, virtual: r.virtual}}
+		clock: relayClock{Clock: r.clock, relay: &w.relay}}
 	go w.serve(r)
 	return w
 }
@@ -201,21 +200,6 @@ func (r *run) callExecCut(ctx, actx context.Context, n *node, v *Visit, input an
 // await waits for the worker's result. It reports ok=false when it gives up on the
 // attempt, which the caller then abandons.
 func (r *run) await(ctx, actx context.Context, n *node, w *execWorker) (out any, err error, ok bool) {
-	// On a virtual clock the deadline does not end the wait: exec's own sleeps stop at
-	// it and exec returns, which keeps what happens around the deadline deterministic.
-	// Only an exec that takes real time without returning is cut, by the watchdog.
-	deadline, canceled := actx.Done(), ctx.Done()
-	var hang <-chan time.Time
-	if r.virtual {
-		deadline = nil
-		if r.watchdog == nil {
-			r.watchdog = time.NewTimer(max(n.timeout, VirtualHangAfter))
-		} else {
-			r.watchdog.Reset(max(n.timeout, VirtualHangAfter))
-		}
-		defer r.watchdog.Stop()
-		hang = r.watchdog.C
-	}
 	for {
 		select {
 		case res := <-w.done:
@@ -227,31 +211,12 @@ func (r *run) await(ctx, actx context.Context, n *node, w *execWorker) (out any,
 			return res.out, res.err, true
 		case <-w.relay.notify:
 			r.deliver(w.relay.take(false))
-		case <-deadline:
+		case <-actx.Done():
 			r.deliver(w.relay.take(true))
 			return nil, context.Cause(actx), false
-		case <-canceled:
-			if r.virtual {
-				// Give exec, which sees ctx end too, a moment to return its own error.
-				canceled = nil
-				r.watchdog.Reset(VirtualHangAfter)
-				continue
-			}
+		case <-ctx.Done():
 			r.deliver(w.relay.take(true))
 			return nil, context.Cause(ctx), false
-		case <-hang:
-			r.deliver(w.relay.take(true))
-			if ctx.Err() != nil {
-				return nil, context.Cause(ctx), false
-			}
-			// Hung on a virtual clock: virtual time reaches the deadline, which cuts it.
-			if dl, ok := actx.Value(virtualDeadlineKey{}).(time.Time); ok {
-				if vc, ok := r.clock.(*VirtualClock); ok {
-					vc.Advance(dl.Sub(vc.Now()))
-				}
-			}
-			return nil, WithKind(Timeout, fmt.Errorf("exec of node %q did not return (hung for %s of real time on a virtual clock): %w",
-				n.name, max(n.timeout, VirtualHangAfter), context.DeadlineExceeded)), false
 		}
 	}
 }

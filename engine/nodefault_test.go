@@ -181,8 +181,8 @@ nodes:
   work:
     type: escaping
     %s
-    retry: {attempts: 2, delay: 1s}
-    on: {success: done, retry_exhausted: recover, error: recover}
+    retry: {attempts: 2, delay: 1ms}
+    on: {success: done, retry_exhausted: recover, error: recover, timeout: recover}
   recover: {type: echo}
   done: {type: echo}
 `
@@ -191,6 +191,7 @@ nodes:
 		node    *escapingNode
 		policy  string // extra policy lines for work
 		journal bool
+		real    bool // on the real clock, where timed execs run on the run's exec worker
 		path    string
 		phase   string
 		calls   int
@@ -201,17 +202,23 @@ nodes:
 			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: "reading the node's error (a engine.panickyError) panicked: Error() exploded"},
 		{name: "error whose Error panics, timed", node: &escapingNode{err: panickyError{}}, policy: "timeout: 1s",
 			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: "Error() exploded"},
+		{name: "error whose Error panics, timed, real clock", node: &escapingNode{err: panickyError{}}, policy: "timeout: 1s", real: true,
+			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: "Error() exploded"},
 		{name: "Goexit in prep", node: &escapingNode{goexitIn: "prep"},
 			path: "work(error) → recover(success) = degraded", phase: "prep", message: `node "work": prep called runtime.Goexit`},
 		{name: "Goexit in exec", node: &escapingNode{goexitIn: "exec"},
 			path: "work(error) → recover(success) = degraded", phase: "exec", calls: 1, message: `node "work": exec called runtime.Goexit`},
 		{name: "Goexit in exec, timed", node: &escapingNode{goexitIn: "exec"}, policy: "timeout: 1s",
+			path: "work(error) → recover(success) = degraded", phase: "exec", calls: 1, message: `node "work": exec called runtime.Goexit`},
+		{name: "Goexit in exec, timed, real clock", node: &escapingNode{goexitIn: "exec"}, policy: "timeout: 1s", real: true,
 			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: `exec called runtime.Goexit`},
 		{name: "Goexit in post", node: &escapingNode{goexitIn: "post"},
 			path: "work(error) → recover(success) = degraded", phase: "post", calls: 1, message: `node "work": post called runtime.Goexit`},
 		{name: "exec hung on a virtual clock", node: &escapingNode{hang: make(chan struct{})}, policy: "timeout: 50ms",
-			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: "exceeded the 50ms timeout",
-			elapsed: Duration(1100 * time.Millisecond)},
+			path: "work(timeout) → recover(success) = degraded", phase: "exec", calls: 1, message: "exceeded the 50ms timeout: exec did not return",
+			elapsed: Duration(50 * time.Millisecond)},
+		{name: "exec hung on the real clock", node: &escapingNode{hang: make(chan struct{})}, policy: "timeout: 10ms", real: true,
+			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: "exceeded the 10ms timeout"},
 		{name: "shared value whose MarshalJSON panics", node: &escapingNode{out: panickyValue{}}, journal: true,
 			path: "work(success) = failed", phase: "journal", calls: 1, message: "encoding it panicked: MarshalJSON exploded"},
 	} {
@@ -229,7 +236,19 @@ nodes:
 			if c.journal {
 				opts.Journal = journalFunc(func(*Checkpoint) error { return nil })
 			}
-			res, events := runVirtual(t, g, opts)
+			var res *Result
+			var events []Event
+			if c.real {
+				rec := &Recorder{}
+				opts.Tracer = rec
+				var err error
+				if res, err = g.Run(context.Background(), opts); err != nil {
+					t.Fatal(err)
+				}
+				events = rec.Events()
+			} else {
+				res, events = runVirtual(t, g, opts)
+			}
 			if c.node.hang != nil {
 				close(c.node.hang)
 			}

@@ -6,10 +6,13 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/kgrun/kgrun/engine/policy"
 )
 
 // RunOptions configure one run. The zero value runs on the real clock with seed 0, the
@@ -83,9 +86,17 @@ type run struct {
 	visitRNG     *stream
 	jitter       *stream
 
-	// worker runs timed attempts' execs; watchdog times hung ones on a virtual clock.
+	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
+	// guards the running timed attempt and watchdog fires when it hangs.
 	worker   *execWorker
+	hang     atomic.Pointer[hangGuard]
 	watchdog *time.Timer
+	ticket   policy.Ticket
+	// ctx and done are the run's, for a goroutine that takes the run over; owner
+	// identifies the goroutine the run belongs to.
+	ctx   context.Context
+	done  chan any
+	owner atomic.Pointer[byte]
 
 	journal *journalState
 	resume  *RunState
@@ -117,25 +128,59 @@ func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 // on a fresh one, with the visit failed (see afterGoexit). A panic that escapes the loop
 // (a Tracer's or Journal's) still reaches the caller.
 func (r *run) drive(ctx context.Context) {
-	done := make(chan any, 1)
-	go r.guard(ctx, done, r.loop)
-	if p := <-done; p != nil {
+	r.ctx, r.done = ctx, make(chan any, 1)
+	if r.virtual && ctx.Done() != nil {
+		defer r.watchCancel(ctx)()
+	}
+	owner := new(byte)
+	r.owner.Store(owner)
+	go r.guard(ctx, r.done, r.loop, owner)
+	p := <-r.done
+	if g := r.hang.Load(); g != nil {
+		g.mu.Lock()
+		r.watchdog.Stop()
+		g.mu.Unlock()
+	}
+	if p != nil {
 		panic(p)
 	}
 }
 
-func (r *run) guard(ctx context.Context, done chan<- any, f func(context.Context)) {
+// guard runs f as the run's goroutine, identified by owner. It reports to done when f
+// returns or panics. When node code ends the goroutine with runtime.Goexit, the run goes
+// on on a fresh goroutine; when the goroutine is no longer the run's owner (the watchdog
+// took the run over from a hung exec), it ends silently.
+func (r *run) guard(ctx context.Context, done chan<- any, f func(context.Context), owner *byte) {
 	returned := false
 	defer func() {
 		if returned {
 			done <- nil
 			return
 		}
-		if p := recover(); p != nil {
+		p := recover()
+		g := r.hang.Load()
+		if r.owner.Load() != owner {
+			return // superseded: the run is no longer this goroutine's
+		}
+		if g != nil {
+			// Node code ended a guarded exec: the watchdog must not take over as well.
+			g.mu.Lock()
+			abandoned := g.state == hangAbandoned
+			if g.state == hangRunning {
+				g.state = hangIdle
+			}
+			g.mu.Unlock()
+			if abandoned {
+				return
+			}
+		}
+		if p != nil {
 			done <- p
 			return
 		}
-		go r.guard(ctx, done, r.afterGoexit) // runtime.Goexit: recover sees no panic
+		next := new(byte) // runtime.Goexit: recover sees no panic
+		r.owner.Store(next)
+		go r.guard(ctx, done, r.afterGoexit, next)
 	}()
 	f(ctx)
 	returned = true

@@ -111,6 +111,7 @@ type Attempt struct {
 	// clock is the run's clock, seen through relay when exec runs on its own goroutine.
 	clock Clock
 	relay *attemptRelay
+	hang  *hangGuard
 }
 
 // Number is the attempt's number within the visit, from 1.
