@@ -166,42 +166,29 @@ func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
 // work that neither sleeps on the clock nor waits on ctx is not interrupted by virtual
 // time, since none passes during it.
 func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	c.mu.Lock()
-	dl := c.now.Add(d)
+	dl := c.Now().Add(d)
 	if old, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && old.Before(dl) {
 		dl = old
 	}
-	vc := &virtualDeadlineCtx{parent: ctx, deadline: dl}
-	if !dl.After(c.now) {
-		c.mu.Unlock()
-		vc.expire(context.DeadlineExceeded)
-		return vc, func() {}
-	}
-	if c.deadlines == nil {
-		c.deadlines = map[*virtualDeadlineCtx]struct{}{}
-	}
-	c.deadlines[vc] = struct{}{}
-	c.mu.Unlock()
-	return vc, func() {
-		c.mu.Lock()
-		delete(c.deadlines, vc)
-		c.mu.Unlock()
-		vc.expire(context.Canceled)
-	}
+	vc := &virtualDeadlineCtx{parent: ctx, deadline: dl, clock: c}
+	return vc, vc.cancel
 }
 
 // virtualDeadlineCtx carries a deadline on a virtual clock. It is done when its parent
 // is, when the clock reaches the deadline (Err is then context.DeadlineExceeded), or when
-// its cancel function is called. Its Done channel is made only when asked for, so the
-// many attempts whose exec never waits on ctx cost one small allocation.
+// its cancel function is called. It joins the clock's watch list only when its Done
+// channel is asked for: the many attempts whose exec never waits on ctx cost the clock
+// nothing.
 type virtualDeadlineCtx struct {
 	parent   context.Context
 	deadline time.Time
+	clock    *VirtualClock
 
-	mu   sync.Mutex
-	err  error
-	done chan struct{}
-	stop func() bool // stops the watch on the parent
+	mu      sync.Mutex
+	err     error
+	done    chan struct{}
+	watched bool        // in clock.deadlines
+	stop    func() bool // stops the watch on the parent
 }
 
 // Deadline reports the parent's real deadline: the virtual one is not on the wall clock.
@@ -210,14 +197,29 @@ func (c *virtualDeadlineCtx) Deadline() (time.Time, bool) { return c.parent.Dead
 func (c *virtualDeadlineCtx) Done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done == nil {
-		c.done = make(chan struct{})
-		switch {
-		case c.err != nil:
-			close(c.done)
-		case c.parent.Done() != nil:
-			c.stop = context.AfterFunc(c.parent, func() { c.expire(context.Cause(c.parent)) })
+	if c.done != nil {
+		return c.done
+	}
+	c.done = make(chan struct{})
+	if c.err == nil {
+		vclock := c.clock
+		vclock.mu.Lock()
+		if !c.deadline.After(vclock.now) {
+			c.err = context.DeadlineExceeded
+		} else {
+			if vclock.deadlines == nil {
+				vclock.deadlines = map[*virtualDeadlineCtx]struct{}{}
+			}
+			vclock.deadlines[c] = struct{}{}
+			c.watched = true
 		}
+		vclock.mu.Unlock()
+	}
+	switch {
+	case c.err != nil:
+		close(c.done)
+	case c.parent.Done() != nil:
+		c.stop = context.AfterFunc(c.parent, func() { c.expire(context.Cause(c.parent)) })
 	}
 	return c.done
 }
@@ -231,7 +233,25 @@ func (c *virtualDeadlineCtx) Err() error {
 	if err != nil {
 		return err
 	}
-	return c.parent.Err()
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if !c.clock.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *virtualDeadlineCtx) cancel() {
+	c.mu.Lock()
+	watched := c.watched
+	c.mu.Unlock()
+	if watched {
+		c.clock.mu.Lock()
+		delete(c.clock.deadlines, c)
+		c.clock.mu.Unlock()
+	}
+	c.expire(context.Canceled)
 }
 
 func (c *virtualDeadlineCtx) expire(err error) {
@@ -257,13 +277,6 @@ func (c *virtualDeadlineCtx) Value(key any) any {
 		return c.deadline
 	}
 	return c.parent.Value(key)
-}
-
-// pendingDeadlines counts the timeout contexts waiting for the clock.
-func (c *VirtualClock) pendingDeadlines() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.deadlines)
 }
 
 // Pending returns how many After channels are waiting for the clock to move, so tests

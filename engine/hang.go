@@ -39,6 +39,7 @@ type hangGuard struct {
 	deadline time.Time // virtual
 	bulkhead bool      // the attempt holds a bulkhead slot
 	clock    Clock     // the run's clock as the guarded exec sees it
+	armed    bool      // the watchdog is set to fire
 	// att is the guarded exec's Attempt, its own so that a run which moved on never
 	// shares one with a hung exec.
 	att Attempt
@@ -92,10 +93,15 @@ func (r *run) callExecWatched(actx context.Context, n *node, v *Visit, input any
 	g.mu.Lock()
 	g.state, g.started, g.bound, g.canceled = hangRunning, time.Now(), bound, false
 	g.n, g.visit, g.number, g.ticket, g.deadline, g.bulkhead = n, v.number, number, r.ticket, dl, *held
-	if r.watchdog == nil {
+	// The watchdog is armed once and left running: when it fires early for this
+	// attempt it re-arms itself for the rest, so quick attempts cost no timer work.
+	switch {
+	case r.watchdog == nil:
 		r.watchdog = time.AfterFunc(bound, r.onHang)
-	} else {
+		g.armed = true
+	case !g.armed:
 		r.watchdog.Reset(bound)
+		g.armed = true
 	}
 	g.mu.Unlock()
 	out, err := r.callExecAt(actx, n, a, input, call)
@@ -137,6 +143,7 @@ func (r *run) onHang() {
 	}
 	g.mu.Lock()
 	if g.state != hangRunning {
+		g.armed = false
 		g.mu.Unlock()
 		return
 	}

@@ -132,6 +132,7 @@ type escapingNode struct {
 	err      error
 	out      any
 	hang     chan struct{}
+	entered  chan struct{} // closed when exec starts, when set
 }
 
 func (e *escapingNode) Prep(*Visit) (any, error) {
@@ -144,6 +145,9 @@ func (e *escapingNode) Prep(*Visit) (any, error) {
 func (e *escapingNode) Exec(context.Context, *Attempt, any) (any, error) {
 	if e.goexitIn == "exec" {
 		runtime.Goexit()
+	}
+	if e.entered != nil {
+		close(e.entered)
 	}
 	if e.hang != nil {
 		<-e.hang
@@ -278,7 +282,7 @@ nodes:
 // on a virtual clock ends the run canceled.
 func TestHungExecCanceledOnVirtualClock(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	node := &escapingNode{hang: make(chan struct{})}
+	node := &escapingNode{hang: make(chan struct{}), entered: make(chan struct{})}
 	defer close(node.hang)
 	reg := testRegistry(t)
 	if err := reg.Register(NodeType{Name: "escaping", Actions: []string{"success"}, New: func(NodeSpec) (Node, error) { return node, nil }}); err != nil {
@@ -297,10 +301,7 @@ nodes:
 	ctx, cancel := context.WithCancel(context.Background())
 	clock := NewVirtualClock(Epoch)
 	go func() {
-		// Cancel once the run has started its attempt.
-		for clock.pendingDeadlines() == 0 {
-			runtime.Gosched()
-		}
+		<-node.entered // cancel once exec hangs
 		cancel()
 	}()
 	res, err := g.Run(ctx, RunOptions{Clock: clock})
