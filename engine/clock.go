@@ -305,6 +305,9 @@ func (c *VirtualClock) After(d time.Duration) <-chan time.Time {
 // deadlinePassed reports whether the context's deadline on clock has passed: the real
 // deadline for real clocks, the virtual one for virtual clocks.
 func deadlinePassed(ctx context.Context, clock Clock) bool {
+	if vc, ok := ctx.(*virtualDeadlineCtx); ok {
+		return !clock.Now().Before(vc.deadline)
+	}
 	if dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok {
 		return !clock.Now().Before(dl)
 	}

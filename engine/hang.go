@@ -15,7 +15,8 @@ import (
 // deterministic, and the success path costs a timer reset rather than two goroutine
 // handoffs. A watchdog on the real clock catches the exec that never returns (it ignores
 // ctx and blocks): once the attempt has taken its timeout in real time (at least
-// VirtualHangAfter), or VirtualHangAfter after the run was canceled, the watchdog takes
+// VirtualHangAfter; the watchdog looks once per that period, so it notices within two),
+// or VirtualHangAfter after the run was canceled, the watchdog takes
 // the run over on a fresh goroutine. Virtual time moves to the attempt's deadline, the
 // attempt fails with a timeout and its visit fails with it (the retries it had left are
 // not made: the retry loop was on the goroutine exec holds), routed like any failure.
@@ -29,8 +30,10 @@ import (
 type hangGuard struct {
 	mu       sync.Mutex
 	state    hangState
-	started  time.Time // real time
 	bound    time.Duration
+	// attempt counts the guarded attempts; seen is the one the watchdog last saw
+	// running. Still running at the next fire, it has run for at least bound.
+	attempt, seen uint64
 	canceled bool // the run was canceled while the attempt ran
 	n        *node
 	visit    int
@@ -89,9 +92,13 @@ func (r *run) callExecWatched(actx context.Context, n *node, v *Visit, input any
 	a := &g.att
 	*a = Attempt{r: r, n: n, visit: v.number, number: number, call: call, rng: a.rng, clock: g.clock, hang: g}
 	bound := max(n.timeout, VirtualHangAfter)
-	dl, _ := actx.Value(virtualDeadlineKey{}).(time.Time)
+	var dl time.Time
+	if vc, ok := actx.(*virtualDeadlineCtx); ok {
+		dl = vc.deadline
+	}
 	g.mu.Lock()
-	g.state, g.started, g.bound, g.canceled = hangRunning, time.Now(), bound, false
+	g.state, g.bound, g.canceled = hangRunning, bound, false
+	g.attempt++
 	g.n, g.visit, g.number, g.ticket, g.deadline, g.bulkhead = n, v.number, number, r.ticket, dl, *held
 	// The watchdog is armed once and left running: when it fires early for this
 	// attempt it re-arms itself for the rest, so quick attempts cost no timer work.
@@ -128,7 +135,6 @@ func (r *run) watchCancel(ctx context.Context) (stop func() bool) {
 		defer g.mu.Unlock()
 		if g.state == hangRunning {
 			g.canceled = true
-			g.started, g.bound = time.Now(), VirtualHangAfter
 			r.watchdog.Reset(VirtualHangAfter)
 		}
 	})
@@ -147,9 +153,10 @@ func (r *run) onHang() {
 		g.mu.Unlock()
 		return
 	}
-	if left := g.bound - time.Since(g.started); left > 0 {
-		// A fire meant for an earlier attempt: wait for this one's bound.
-		r.watchdog.Reset(left)
+	if !g.canceled && g.seen != g.attempt {
+		// Not yet a full period: look again one bound later.
+		g.seen = g.attempt
+		r.watchdog.Reset(g.bound)
 		g.mu.Unlock()
 		return
 	}
