@@ -28,21 +28,21 @@ import (
 // hangGuard is the state shared between a timed attempt on a virtual clock and the
 // watchdog. mu orders exec's writes to the run (events, sleeps) against a takeover.
 type hangGuard struct {
-	mu       sync.Mutex
-	state    hangState
-	bound    time.Duration
+	mu    sync.Mutex
+	state hangState
+	bound time.Duration
 	// attempt counts the guarded attempts; seen is the one the watchdog last saw
 	// running. Still running at the next fire, it has run for at least bound.
 	attempt, seen uint64
-	canceled bool // the run was canceled while the attempt ran
-	n        *node
-	visit    int
-	number   int
-	ticket   policy.Ticket
-	deadline time.Time // virtual
-	bulkhead bool      // the attempt holds a bulkhead slot
-	clock    Clock     // the run's clock as the guarded exec sees it
-	armed    bool      // the watchdog is set to fire
+	canceled      bool // the run was canceled while the attempt ran
+	n             *node
+	visit         int
+	number        int
+	ticket        policy.Ticket
+	deadline      time.Time // virtual
+	bulkhead      bool      // the attempt holds a bulkhead slot
+	clock         Clock     // the run's clock as the guarded exec sees it
+	armed         bool      // the watchdog is set to fire
 	// att is the guarded exec's Attempt, its own so that a run which moved on never
 	// shares one with a hung exec.
 	att Attempt
