@@ -133,6 +133,7 @@ type escapingNode struct {
 	out      any
 	hang     chan struct{}
 	entered  chan struct{} // closed when exec starts, when set
+	waitCtx  bool          // exec waits for its context to end
 }
 
 func (e *escapingNode) Prep(*Visit) (any, error) {
@@ -142,7 +143,7 @@ func (e *escapingNode) Prep(*Visit) (any, error) {
 	return nil, nil
 }
 
-func (e *escapingNode) Exec(context.Context, *Attempt, any) (any, error) {
+func (e *escapingNode) Exec(ctx context.Context, _ *Attempt, _ any) (any, error) {
 	if e.goexitIn == "exec" {
 		runtime.Goexit()
 	}
@@ -151,6 +152,10 @@ func (e *escapingNode) Exec(context.Context, *Attempt, any) (any, error) {
 	}
 	if e.hang != nil {
 		<-e.hang
+	}
+	if e.waitCtx {
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
 	return e.out, e.err
 }
@@ -220,6 +225,9 @@ nodes:
 			path: "work(error) → recover(success) = degraded", phase: "post", calls: 1, message: `node "work": post called runtime.Goexit`},
 		{name: "exec hung on a virtual clock", node: &escapingNode{hang: make(chan struct{})}, policy: "timeout: 50ms",
 			path: "work(timeout) → recover(success) = degraded", phase: "exec", calls: 1, message: "exceeded the 50ms timeout: exec did not return",
+			elapsed: Duration(50 * time.Millisecond)},
+		{name: "exec waiting on ctx on a virtual clock", node: &escapingNode{waitCtx: true}, policy: "timeout: 50ms",
+			path: "work(timeout) → recover(success) = degraded", phase: "exec", calls: 1, message: "exceeded the 50ms timeout",
 			elapsed: Duration(50 * time.Millisecond)},
 		{name: "exec hung on the real clock", node: &escapingNode{hang: make(chan struct{})}, policy: "timeout: 10ms", real: true,
 			path: "work(retry_exhausted) → recover(success) = degraded", phase: "exec", calls: 2, message: "exceeded the 10ms timeout"},
