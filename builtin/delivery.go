@@ -44,11 +44,12 @@ var defaultChannels = []Channel{{Name: "primary", FailureRate: 0.1}, {Name: "sec
 
 func deliveryType() engine.NodeType {
 	return engine.NodeType{
-		Name:    "delivery",
-		Doc:     "delivers processed records over ordered channels with failover; detects partial delivery",
-		Actions: []string{"success", "delivery_failed"},
-		Result:  DeliveryResult{},
-		Params:  deliveryParams,
+		Name:     "delivery",
+		Doc:      "delivers processed records over ordered channels with failover; detects partial delivery",
+		Actions:  []string{"success", "delivery_failed"},
+		Failures: []string{"delivery_failed"},
+		Result:   DeliveryResult{},
+		Params:   deliveryParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			chs, err := parseChannels(s.Params["channels"])
 			if err != nil {

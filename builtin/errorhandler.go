@@ -27,7 +27,7 @@ var recommendations = map[engine.Kind]string{
 	engine.Data:        "validate the input upstream; retrying bad data cannot help",
 	engine.CircuitOpen: "wait for the breaker's open_timeout, or fix the service behind it",
 	engine.Canceled:    "the run was interrupted; resume or run it again",
-	engine.Internal:    "a node panicked or broke its contract: report it with the trace",
+	engine.Internal:    "a node broke its contract: read the error, and report it to the node type's authors",
 	engine.Failed:      "read the error message of the failing node",
 }
 
@@ -82,23 +82,19 @@ func (h *errorHandler) Prep(v *engine.Visit) (any, error) {
 		rep.Cause = f.Error()
 		rep.CauseKind = string(f.Kind)
 	}
-	kinds := map[engine.Kind]bool{}
+	seen := map[string]bool{}
 	for _, f := range v.Failures() {
 		rep.ByKind[string(f.Kind)]++
-		kinds[f.Kind] = true
 		rep.Warnings = append(rep.Warnings, f.Error())
+		if line := string(f.Kind) + ": " + RecommendationFor(f); !seen[line] {
+			seen[line] = true
+			rep.Recommendations = append(rep.Recommendations, line)
+		}
 	}
 	for _, d := range v.Degradations() {
 		rep.Warnings = append(rep.Warnings, d)
 	}
-	var ks []string
-	for k := range kinds {
-		ks = append(ks, string(k))
-	}
-	sort.Strings(ks)
-	for _, k := range ks {
-		rep.Recommendations = append(rep.Recommendations, k+": "+recommendations[engine.Kind(k)])
-	}
+	sort.Strings(rep.Recommendations)
 	return rep, nil
 }
 
@@ -130,3 +126,13 @@ func (h *errorHandler) Post(v *engine.Visit, _, out any) (string, error) {
 
 // Recommendation says what to do about failures of a kind.
 func Recommendation(k engine.Kind) string { return recommendations[k] }
+
+// RecommendationFor says what to do about one failure: what the engine recognises in it
+// (a panic, a guard that held nowhere, max_steps, a journal that could not commit), else
+// the advice for its kind.
+func RecommendationFor(f *engine.NodeError) string {
+	if d := engine.Diagnose(f); d != "" {
+		return d
+	}
+	return recommendations[f.Kind]
+}

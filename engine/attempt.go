@@ -39,18 +39,27 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
 	}
+	r.ticket = ticket
 	out, err := r.bounded(ctx, n, v, input, number)
+	err = containError(err)
+	r.attemptEnded(n, v, number, b, ticket, err)
+	return out, err
+}
+
+// attemptEnded records an attempt's outcome with the breaker, the trace and the log.
+func (r *run) attemptEnded(n *node, v *Visit, number int, b *policy.Breaker, ticket policy.Ticket, err error) {
 	if b != nil {
 		tr := b.Record(ticket, r.clock.Now(), n.breakerOutcome(err))
 		r.breakerChanged(n, v, number, tr)
 	}
 	if err != nil {
 		r.emit(Event{Kind: EventAttemptFailed, Node: n.name, Visit: v.number, Attempt: number, ErrKind: KindOf(err), Message: ShortMessage(err)})
-		if r.logger.IsDebug() {
-			r.logger.Debug("attempt failed", "node", n.name, "attempt", number, "kind", KindOf(err), "error", err)
+		if r.debug {
+			r.logger.Debug("attempt failed", "node", n.name, "visit", v.number, "attempt", number, "kind", KindOf(err), "error", err)
 		}
+	} else if r.debug {
+		r.logger.Debug("attempt succeeded", "node", n.name, "visit", v.number, "attempt", number)
 	}
-	return out, err
 }
 
 func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition) {
@@ -60,7 +69,7 @@ func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition
 	name := n.breaker.Config().Name
 	r.emit(Event{Kind: EventBreakerState, Node: n.name, Visit: v.number, Attempt: number, Breaker: name,
 		From: tr.From.String(), State: tr.To.String()})
-	r.logger.Info("breaker state changed", "breaker", name, "from", tr.From.String(), "to", tr.To.String())
+	r.logger.Info("breaker state changed", "node", n.name, "breaker", name, "from", tr.From.String(), "to", tr.To.String())
 }
 
 // bounded runs the attempt inside the bulkhead and the per-attempt timeout.
@@ -69,8 +78,13 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 		if err := n.bulkhead.Acquire(ctx, n.bulkWait, r.clock.After); err != nil {
 			return nil, WithKind(KindOf(err), fmt.Errorf("bulkhead of node %q: %w", n.name, err))
 		}
-		defer n.bulkhead.Release()
 	}
+	held := n.bulkhead != nil
+	defer func() {
+		if held {
+			n.bulkhead.Release()
+		}
+	}()
 	if n.timeout <= 0 {
 		a := r.prepareAttempt(v, number)
 		return r.callExec(ctx, n, a, input)
@@ -80,9 +94,9 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	var out any
 	var err error
 	if r.virtual {
-		out, err = r.callExec(actx, n, r.prepareAttempt(v, number), input)
+		out, err = r.callExecWatched(actx, n, v, input, number, &held)
 	} else {
-		out, err = r.callExecCut(actx, n, v, input, number)
+		out, err = r.callExecCut(ctx, actx, n, v, input, number)
 	}
 	// Past the deadline the attempt counts as timed out, whatever exec returned: a late
 	// result is discarded rather than racing the timeout.
@@ -92,40 +106,16 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	return out, err
 }
 
-// callExecCut runs exec in its own goroutine so that the timeout cuts it even when it
-// ignores ctx. The goroutine ends when exec returns; a node that never honours ctx keeps
-// its goroutine until then, but the run moves on at the deadline.
-func (r *run) callExecCut(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
-	a := &Attempt{r: r, n: n, visit: v.number, number: number, rng: newStream(), params: v.params}
-	type result struct {
-		out any
-		err error
-	}
-	done := make(chan result, 1)
-	call := r.calls[n.index] + 1
-	go func() {
-		out, err := r.callExecAt(ctx, n, a, input, call)
-		done <- result{out, err}
-	}()
-	select {
-	case res := <-done:
-		r.calls[n.index] = call
-		return res.out, res.err
-	case <-ctx.Done():
-		r.calls[n.index] = call
-		return nil, context.Cause(ctx)
-	}
-}
-
 func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
 	a := &r.att
-	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG, params: v.params}
+	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG, clock: r.clock, params: v.params}
 	return a
 }
 
 // callExec counts the call, injects the scenario's faults and calls exec, turning a panic
 // into an internal error of this node.
 func (r *run) callExec(ctx context.Context, n *node, a *Attempt, input any) (any, error) {
+	r.phase = "exec"
 	r.calls[n.index]++
 	return r.callExecAt(ctx, n, a, input, r.calls[n.index])
 }
@@ -135,13 +125,13 @@ func (r *run) callExecAt(ctx context.Context, n *node, a *Attempt, input any, ca
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, WithKind(Internal, &panicError{value: p})
-			if r.logger.IsDebug() {
+			if r.debug {
 				r.logger.Debug("node panicked", "node", n.name, "panic", p, "stack", string(debug.Stack()))
 			}
 		}
 	}()
 	if f := r.faults[n.index]; f != nil {
-		if err := r.injectAt(ctx, f, n, a, call); err != nil {
+		if err := a.inject(ctx, f, call); err != nil {
 			return nil, err
 		}
 	}

@@ -65,6 +65,8 @@ type VirtualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []virtualTimer
+	// deadlines are the timeout contexts waiting for the clock to reach them.
+	deadlines map[*virtualDeadlineCtx]struct{}
 }
 
 type virtualTimer struct {
@@ -98,11 +100,14 @@ func (c *VirtualClock) Advance(d time.Duration) {
 	}
 	c.mu.Lock()
 	c.now = c.now.Add(d)
-	c.fireLocked()
+	due := c.fireLocked()
 	c.mu.Unlock()
+	expire(due)
 }
 
-func (c *VirtualClock) fireLocked() {
+// fireLocked fires the After channels that are due and returns the deadline contexts
+// that are, for the caller to cancel once it has released the lock.
+func (c *VirtualClock) fireLocked() []*virtualDeadlineCtx {
 	kept := c.timers[:0]
 	for _, t := range c.timers {
 		if !t.at.After(c.now) {
@@ -112,6 +117,20 @@ func (c *VirtualClock) fireLocked() {
 		kept = append(kept, t)
 	}
 	c.timers = kept
+	var due []*virtualDeadlineCtx
+	for d := range c.deadlines {
+		if !d.deadline.After(c.now) {
+			due = append(due, d)
+			delete(c.deadlines, d)
+		}
+	}
+	return due
+}
+
+func expire(due []*virtualDeadlineCtx) {
+	for _, d := range due {
+		d.expire(context.DeadlineExceeded)
+	}
 }
 
 type virtualDeadlineKey struct{}
@@ -120,7 +139,10 @@ type virtualDeadlineKey struct{}
 // comes first, in which case it returns context.DeadlineExceeded.
 func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
+		if cause := context.Cause(ctx); cause != nil {
+			return cause
+		}
+		return err
 	}
 	c.mu.Lock()
 	target := c.now.Add(max(d, 0))
@@ -128,37 +150,133 @@ func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	if dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && target.After(dl) {
 		target, err = dl, context.DeadlineExceeded
 	}
+	var due []*virtualDeadlineCtx
 	if target.After(c.now) {
 		c.now = target
-		c.fireLocked()
+		due = c.fireLocked()
 	}
 	c.mu.Unlock()
+	expire(due)
 	return err
 }
 
 // WithTimeout returns a context carrying a deadline d from now on this clock (or the
-// earlier deadline it already carries). Sleep honours it; work that does not sleep on
-// the clock is not interrupted, since virtual time does not pass during it.
+// earlier deadline it already carries). Sleep honours it, and the context is done once
+// the clock reaches the deadline, so exec code that waits on ctx.Done() ends there too;
+// work that neither sleeps on the clock nor waits on ctx is not interrupted by virtual
+// time, since none passes during it.
 func (c *VirtualClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	dl := c.Now().Add(d)
 	if old, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok && old.Before(dl) {
 		dl = old
 	}
-	return &virtualDeadlineCtx{Context: ctx, deadline: dl}, func() {}
+	vc := &virtualDeadlineCtx{parent: ctx, deadline: dl, clock: c}
+	return vc, vc.cancel
 }
 
-// virtualDeadlineCtx carries a deadline on a virtual clock. It is canceled only when its
-// parent is: virtual deadlines are enforced by Sleep, since no real time passes.
+// virtualDeadlineCtx carries a deadline on a virtual clock. It is done when its parent
+// is, when the clock reaches the deadline (Err is then context.DeadlineExceeded), or when
+// its cancel function is called. It joins the clock's watch list only when its Done
+// channel is asked for: the many attempts whose exec never waits on ctx cost the clock
+// nothing.
 type virtualDeadlineCtx struct {
-	context.Context
+	parent   context.Context
 	deadline time.Time
+	clock    *VirtualClock
+
+	mu      sync.Mutex
+	err     error
+	done    chan struct{}
+	watched bool        // in clock.deadlines
+	stop    func() bool // stops the watch on the parent
+}
+
+// Deadline reports the parent's real deadline: the virtual one is not on the wall clock.
+func (c *virtualDeadlineCtx) Deadline() (time.Time, bool) { return c.parent.Deadline() }
+
+func (c *virtualDeadlineCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done != nil {
+		return c.done
+	}
+	c.done = make(chan struct{})
+	if c.err == nil {
+		vclock := c.clock
+		vclock.mu.Lock()
+		if !c.deadline.After(vclock.now) {
+			c.err = context.DeadlineExceeded
+		} else {
+			if vclock.deadlines == nil {
+				vclock.deadlines = map[*virtualDeadlineCtx]struct{}{}
+			}
+			vclock.deadlines[c] = struct{}{}
+			c.watched = true
+		}
+		vclock.mu.Unlock()
+	}
+	switch {
+	case c.err != nil:
+		close(c.done)
+	case c.parent.Done() != nil:
+		c.stop = context.AfterFunc(c.parent, func() { c.expire(context.Cause(c.parent)) })
+	}
+	return c.done
+}
+
+// Err is the parent's error, or context.DeadlineExceeded once the clock has reached the
+// deadline, as for a real timeout context.
+func (c *virtualDeadlineCtx) Err() error {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := c.parent.Err(); err != nil {
+		return err
+	}
+	if !c.clock.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *virtualDeadlineCtx) cancel() {
+	c.mu.Lock()
+	watched := c.watched
+	c.mu.Unlock()
+	if watched {
+		c.clock.mu.Lock()
+		delete(c.clock.deadlines, c)
+		c.clock.mu.Unlock()
+	}
+	c.expire(context.Canceled)
+}
+
+func (c *virtualDeadlineCtx) expire(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	if err == nil {
+		err = context.Canceled
+	}
+	c.err = err
+	if c.done != nil {
+		close(c.done)
+	}
+	if c.stop != nil {
+		c.stop()
+	}
 }
 
 func (c *virtualDeadlineCtx) Value(key any) any {
 	if key == (virtualDeadlineKey{}) {
 		return c.deadline
 	}
-	return c.Context.Value(key)
+	return c.parent.Value(key)
 }
 
 // Pending returns how many After channels are waiting for the clock to move, so tests
@@ -187,6 +305,9 @@ func (c *VirtualClock) After(d time.Duration) <-chan time.Time {
 // deadlinePassed reports whether the context's deadline on clock has passed: the real
 // deadline for real clocks, the virtual one for virtual clocks.
 func deadlinePassed(ctx context.Context, clock Clock) bool {
+	if vc, ok := ctx.(*virtualDeadlineCtx); ok {
+		return !clock.Now().Before(vc.deadline)
+	}
 	if dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time); ok {
 		return !clock.Now().Before(dl)
 	}

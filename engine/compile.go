@@ -280,9 +280,15 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 				"%s: on_error action %q is not routed", what, a)
 		}
 	}
+	for _, a := range typ.Failures {
+		if !routed[a] {
+			ds.Errorf(sn.Pos, fmt.Sprintf("add %q under the node's on: to say where a %s failure leads (an alternate path, a notification); left unrouted, the run would end there", a, typ.Name),
+				"%s: failure action %q of type %s is not routed", what, a, typ.Name)
+		}
+	}
 	if len(sn.Edges) > 0 {
 		for _, a := range typ.Actions {
-			if !routed[a] {
+			if !routed[a] && !slices.Contains(typ.Failures, a) {
 				ds.Warnf(sn.Pos, fmt.Sprintf("route it under on:, or accept that the run ends after %s emits it", sn.Name),
 					"%s: action %q of type %s is not routed", what, a, typ.Name)
 			}

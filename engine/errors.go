@@ -119,6 +119,42 @@ func (e *NodeError) Error() string {
 
 func (e *NodeError) Unwrap() error { return e.Err }
 
+// noEdgeError is a routing failure: edges exist for the action, but no guard held.
+type noEdgeError struct{ action string }
+
+func (e *noEdgeError) Error() string {
+	return fmt.Sprintf("no edge for action %q matched: every guard was false; add an unguarded edge last", e.action)
+}
+
+// Diagnose says what happened in a failure the engine itself recognises (a node that
+// panicked or ended its goroutine, a guard that held nowhere, max_steps, a journal that
+// could not commit) and what to do about it. It returns "" for failures that are the
+// node's own business, where the kind says enough.
+func Diagnose(e *NodeError) string {
+	var (
+		pe *panicError
+		ge *goexitErr
+		ne *noEdgeError
+	)
+	switch {
+	case errors.Is(e, ErrMaxSteps):
+		return "the run made max_steps visits without reaching an end: check the exit condition of the loop through " + fmt.Sprintf("%q", e.Node) + ", or raise max_steps"
+	case errors.As(e, &pe):
+		return fmt.Sprintf("node %q panicked in %s: a bug in its type; report it with the trace", e.Node, e.Phase)
+	case errors.As(e, &ge):
+		return fmt.Sprintf("node %q called runtime.Goexit in %s: its type must return errors instead", e.Node, e.Phase)
+	case errors.As(e, &ne):
+		return fmt.Sprintf("no guard held on the edges of node %q for action %q: add an unguarded edge last, or correct the guards", e.Node, ne.action)
+	case e.Phase == "route":
+		return fmt.Sprintf("a guard on node %q's edges could not be evaluated: correct the expression the error names", e.Node)
+	case e.Phase == "journal":
+		return "the journal could not record a visit: check the store (space, permissions), then resume the run"
+	case e.Phase == "resume":
+		return "the run could not be resumed from its journal: check that the workflow still has the node it continues at"
+	}
+	return ""
+}
+
 // panicError is what a recovered panic inside a node becomes.
 type panicError struct {
 	value any
@@ -143,4 +179,21 @@ func ShortMessage(err error) string {
 		cut--
 	}
 	return fmt.Sprintf("%s… (%d more bytes)", msg[:cut], len(msg)-cut)
+}
+
+// containError returns err unless reading it panics (its Error, Unwrap or As method), in
+// which case it returns an internal error that says so: a node's error is read by the
+// run loop, outside the node's own protection, so it must be known safe before that.
+func containError(err error) (safe error) {
+	if err == nil {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			safe = WithKind(Internal, fmt.Errorf("reading the node's error (a %T) panicked: %v; return errors whose methods do not panic", err, p))
+		}
+	}()
+	_ = err.Error()
+	_ = KindOf(err)
+	return err
 }

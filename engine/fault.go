@@ -60,15 +60,19 @@ type activeFault struct {
 // inject decides, from the run's seeded stream for (node, call), whether this call is
 // delayed and whether it fails. A scripted step for the call number takes precedence over
 // the rates. It sleeps on the run's clock, so a per-attempt timeout cuts long latency.
-func (r *run) injectAt(ctx context.Context, f *activeFault, n *node, a *Attempt, call int) error {
+//
+// It runs on exec's goroutine, so its events and sleeps go through the attempt, which
+// drops them once the run has abandoned the attempt.
+func (a *Attempt) inject(ctx context.Context, f *activeFault, call int) error {
+	r, n := a.r, a.n
 	for _, st := range f.script {
 		if call < st.FirstCall || (st.LastCall != 0 && call > st.LastCall) {
 			continue
 		}
 		if st.Latency > 0 {
-			r.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, Delay: Duration(st.Latency),
+			a.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, Delay: Duration(st.Latency),
 				Message: fmt.Sprintf("scripted latency on call %d", call)})
-			if err := r.clock.Sleep(ctx, st.Latency); err != nil {
+			if err := a.Sleep(ctx, st.Latency); err != nil {
 				return err
 			}
 		}
@@ -79,15 +83,15 @@ func (r *run) injectAt(ctx context.Context, f *activeFault, n *node, a *Attempt,
 		if msg == "" {
 			msg = fmt.Sprintf("injected %s failure (scripted, call %d)", st.Fail.Name, call)
 		}
-		r.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, ErrKind: Kind(st.Fail.Name), Message: msg})
+		a.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, ErrKind: Kind(st.Fail.Name), Message: msg})
 		return WithKind(Kind(st.Fail.Name), errors.New(msg))
 	}
 	rng := a.rng.at(r.seed, n.hash, 0, call, streamFault)
 	slow, fail := rng.Float64(), rng.Float64()
 	if f.latency > 0 && slow < f.latencyRate {
-		r.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, Delay: Duration(f.latency),
+		a.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, Delay: Duration(f.latency),
 			Message: "injected latency"})
-		if err := r.clock.Sleep(ctx, f.latency); err != nil {
+		if err := a.Sleep(ctx, f.latency); err != nil {
 			return err
 		}
 	}
@@ -96,7 +100,7 @@ func (r *run) injectAt(ctx context.Context, f *activeFault, n *node, a *Attempt,
 		if msg == "" {
 			msg = fmt.Sprintf("injected %s failure", f.kind)
 		}
-		r.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, ErrKind: f.kind, Message: msg})
+		a.emit(Event{Kind: EventFaultInjected, Node: n.name, Visit: a.visit, Attempt: a.number, ErrKind: f.kind, Message: msg})
 		return WithKind(f.kind, errors.New(msg))
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Journal receives a Checkpoint after every completed visit, before the run moves on.
@@ -41,6 +42,9 @@ type Checkpoint struct {
 	Failed   bool `json:"failed,omitempty"`
 	// Elapsed is the run's time after this visit, on its clock.
 	Elapsed Duration `json:"elapsed"`
+	// Clock is the reading of the run's clock after this visit, so that a run resumed on
+	// a virtual clock continues from the last committed time instead of going back.
+	Clock time.Time `json:"clock,omitzero"`
 	// RedriveFrom, on a visit that ended a failed run, is the Seq of the visit to run
 	// again when the run is redriven: the visit whose failure went unhandled or reached
 	// the error handler, or the one that declared the run failed.
@@ -93,7 +97,9 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 	j := r.journal
 	cp := &j.cp
 	*cp = Checkpoint{Seq: r.res.steps, Step: r.last, Failure: recordOf(failure), Calls: r.calls[n.index],
-		Handled: r.handled, Degraded: r.degraded, Failed: r.failed, Elapsed: Duration(r.clock.Now().Sub(r.start))}
+		Handled: r.handled, Degraded: r.degraded, Failed: r.failed}
+	now := r.clock.Now()
+	cp.Elapsed, cp.Clock = Duration(now.Sub(r.start)), now
 	if next != nil {
 		cp.Next = next.name
 	}
@@ -133,7 +139,7 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 func (r *run) encodeShared(cp *Checkpoint) error {
 	enc := r.journal.encoded
 	for _, k := range sortedKeys(r.shared) {
-		b, err := json.Marshal(r.shared[k])
+		b, err := marshalContained(r.shared[k])
 		if err != nil {
 			return fmt.Errorf("node %q left shared[%q] holding a %T, which cannot be journaled (%v): store plain data (numbers, strings, lists, maps, structs) in the shared store",
 				r.last.Node, k, r.shared[k], err)
@@ -164,4 +170,15 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// marshalContained is json.Marshal with a panic in a value's MarshalJSON (or
+// MarshalText) turned into an error.
+func marshalContained(v any) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, fmt.Errorf("encoding it panicked: %v", p)
+		}
+	}()
+	return json.Marshal(v)
 }

@@ -51,3 +51,63 @@ scenarios:
 		}
 	}
 }
+
+// TestLogLinesNameRunWorkflowAndNode: the caller's With fields (a run id) and the
+// workflow reach every line; at debug level there is one line per visit and one per
+// attempt, each naming its node; at info level none of them.
+func TestLogLinesNameRunWorkflowAndNode(t *testing.T) {
+	const src = `
+version: 1
+name: logged
+start: work
+nodes:
+  work:
+    type: echo
+    retry: {attempts: 3, delay: 1s}
+    on: {success: done}
+  done: {type: echo}
+scenarios:
+  flaky: {faults: {work: {script: [{calls: 1, fail: network}]}}}
+`
+	for _, level := range []hclog.Level{hclog.Debug, hclog.Info} {
+		var buf bytes.Buffer
+		logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: level, JSONFormat: true}).With("run_id", "r-42")
+		res, err := mustLoad(t, src).Run(context.Background(), RunOptions{Scenario: "flaky", Logger: logger, Clock: NewVirtualClock(Epoch)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pathString(res) != "work(success) → done(success) = success" {
+			t.Fatalf("path %s", pathString(res))
+		}
+		count := map[string]int{}
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if line == "" {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatalf("not JSON: %s", line)
+			}
+			if m["run_id"] != "r-42" || m["workflow"] != "logged" {
+				t.Errorf("line without run_id or workflow: %s", line)
+			}
+			msg, _ := m["@message"].(string)
+			if node, _ := m["node"].(string); node == "" {
+				t.Errorf("line without node: %s", line)
+			}
+			count[msg]++
+		}
+		want := map[string]int{"visit": 2, "attempt failed": 1, "attempt succeeded": 2}
+		if level != hclog.Debug {
+			want = map[string]int{}
+		}
+		for msg, n := range want {
+			if count[msg] != n {
+				t.Errorf("level %s: %d %q lines, want %d", level, count[msg], msg, n)
+			}
+		}
+		if level != hclog.Debug && len(count) != 0 {
+			t.Errorf("level %s: lines %v", level, count)
+		}
+	}
+}

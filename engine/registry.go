@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/kgrun/kgrun/schema"
@@ -52,6 +53,10 @@ type NodeType struct {
 	// Actions lists the actions Post may return. Failure actions (circuit_open,
 	// retry_exhausted, timeout, error) are implied for every type.
 	Actions []string
+	// Failures lists which of Actions are failure outcomes (a delivery that delivered
+	// nothing, say): a workflow must route each of them (leaving one unrouted is a
+	// validation error), and a run that nonetheless ends on one is failed.
+	Failures []string
 	// Result is a zero value of Exec's result type. When set, guards and hooks that read
 	// "result" are type-checked against it at load time.
 	Result any
@@ -103,6 +108,11 @@ func (r *Registry) Register(t NodeType) error {
 			if a == f {
 				return fmt.Errorf("register node type %q: action %q is reserved for failures", t.Name, a)
 			}
+		}
+	}
+	for _, f := range t.Failures {
+		if !slices.Contains(t.Actions, f) {
+			return fmt.Errorf("register node type %q: failure action %q is not one of its actions", t.Name, f)
 		}
 	}
 	r.types[t.Name] = &t

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 )
 
 // RunState is a run rebuilt from its checkpoints, for RunOptions.Resume. Applying every
@@ -23,6 +24,9 @@ type RunState struct {
 	Seq int
 	// Elapsed is the run's time so far.
 	Elapsed Duration
+	// Clock is the run's clock after the last applied visit (zero when no checkpoint
+	// carried one); a resumed run on a virtual clock that reads earlier moves it there.
+	Clock time.Time
 	// TraceSeq is the number of trace events already recorded, so new ones follow on.
 	TraceSeq int
 
@@ -65,6 +69,9 @@ func (s *RunState) Apply(cp *Checkpoint) error {
 	s.Seq = cp.Seq
 	s.Next, s.Failure = cp.Next, cp.Failure
 	s.Elapsed = cp.Elapsed
+	if !cp.Clock.IsZero() {
+		s.Clock = cp.Clock
+	}
 	s.visits[cp.Step.Node] = max(s.visits[cp.Step.Node], cp.Step.Visit)
 	s.calls[cp.Step.Node] = cp.Calls
 	if len(s.path) < DefaultPathLimit {

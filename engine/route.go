@@ -25,6 +25,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		return "", nil, 0, fail("before_prep", 0, err, Data)
 	}
 	if n.goBefore != nil {
+		r.phase = "before_prep"
 		if err := protect(func() error { return n.goBefore.BeforePrep(v) }); err != nil {
 			return "", nil, 0, fail("before_prep", 0, err, Data)
 		}
@@ -38,6 +39,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		v.params = p
 	}
 	var input any
+	r.phase = "prep"
 	if err := protect(func() (err error) { input, err = n.impl.Prep(v); return }); err != nil {
 		return "", nil, 0, fail("prep", 0, err, "")
 	}
@@ -54,11 +56,13 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		return "", ex.out, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 	}
 	if n.goAfter != nil {
+		r.phase = "after_exec"
 		if err := protect(func() error { return n.goAfter.AfterExec(v, input, ex.out) }); err != nil {
 			return "", ex.out, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 		}
 	}
 	var action string
+	r.phase = "post"
 	if err := protect(func() (err error) { action, err = n.impl.Post(v, input, ex.out); return }); err != nil {
 		return "", ex.out, ex.attempts, fail("post", ex.attempts, err, "")
 	}
@@ -84,7 +88,7 @@ func protect(f func() error) (err error) {
 			err = WithKind(Internal, &panicError{value: p})
 		}
 	}()
-	return f()
+	return containError(f())
 }
 
 // setEnv fills the reusable expression environment for node n.
@@ -125,7 +129,7 @@ func (r *run) choose(n *node, action string, result any, failure *NodeError, att
 			return e, nil
 		}
 	}
-	return nil, Errorf(Failed, "no edge for action %q matched: every guard was false; add an unguarded edge last", action)
+	return nil, WithKind(Failed, &noEdgeError{action: action})
 }
 
 // routeFailure applies the routing precedence to a failed visit: on_error hooks (YAML,

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/kgrun/kgrun/engine/policy"
 )
 
 // RunOptions configure one run. The zero value runs on the real clock with seed 0, the
@@ -48,11 +52,14 @@ const DefaultPathLimit = 10_000
 
 // run is the per-run state: everything that changes while a graph runs.
 type run struct {
-	g            *Graph
-	clock        Clock
-	virtual      bool
-	tracer       Tracer
-	logger       hclog.Logger
+	g       *Graph
+	clock   Clock
+	virtual bool
+	tracer  Tracer
+	logger  hclog.Logger
+	// debug caches logger.IsDebug(), so that with debug off the per-visit and
+	// per-attempt lines cost one test of a bool.
+	debug        bool
 	seed         int64
 	scenarioName string
 	noBreakers   bool
@@ -65,13 +72,30 @@ type run struct {
 	calls  []int
 	faults []*activeFault
 
-	env      map[string]any
-	vm       exprVM
-	visit    Visit
-	att      Attempt
-	execRNG  *stream
-	visitRNG *stream
-	jitter   *stream
+	env   map[string]any
+	vm    exprVM
+	visit Visit
+	att   Attempt
+	// st is the current visit's step; phase the phase it is in ("" between visits).
+	st    Step
+	phase string
+	// interrupting is set while the error handler of a canceled run runs.
+	interrupting bool
+	execRNG      *stream
+	visitRNG     *stream
+	jitter       *stream
+
+	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
+	// guards the running timed attempt and watchdog fires when it hangs.
+	worker   *execWorker
+	hang     atomic.Pointer[hangGuard]
+	watchdog *time.Timer
+	ticket   policy.Ticket
+	// ctx and done are the run's, for a goroutine that takes the run over; owner
+	// identifies the goroutine the run belongs to.
+	ctx   context.Context
+	done  chan any
+	owner atomic.Pointer[byte]
 
 	journal *journalState
 	resume  *RunState
@@ -93,7 +117,8 @@ func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.loop(ctx)
+	r.drive(ctx)
+	r.stopWorker()
 	return r.res, nil
 }
 
@@ -110,7 +135,12 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	_, r.virtual = r.clock.(*VirtualClock)
 	if r.logger == nil {
 		r.logger = hclog.NewNullLogger()
+	} else {
+		// Every line names the workflow; the caller adds what it knows (a run id) with
+		// its own With.
+		r.logger = r.logger.With("workflow", g.spec.Name)
 	}
+	r.debug = r.logger.IsDebug()
 	if opts.MaxSteps > 0 {
 		r.maxSteps = opts.MaxSteps
 	}
@@ -197,11 +227,21 @@ func (r *run) loop(ctx context.Context) {
 			r.finish(StatusFailed, &NodeError{Node: r.resume.Next, Kind: Internal, Phase: "resume", Err: err})
 			return
 		}
-		r.start = r.start.Add(-time.Duration(r.resume.Elapsed))
+		// Time never goes back on resume: a virtual clock behind the last committed
+		// reading moves up to it.
+		if vc, ok := r.clock.(*VirtualClock); ok && !r.resume.Clock.IsZero() {
+			vc.Advance(r.resume.Clock.Sub(vc.Now()))
+		}
+		r.start = r.clock.Now().Add(-time.Duration(r.resume.Elapsed))
 		r.emit(Event{Kind: EventRunResumed, Node: cur.name, Visit: r.res.steps, Message: r.scenarioName})
 	} else {
 		r.emit(Event{Kind: EventRunStart, Node: cur.name, Message: r.scenarioName})
 	}
+	r.walk(ctx, cur, failure)
+}
+
+// walk visits nodes from cur until one ends the run.
+func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
 	for steps := r.res.steps; cur != nil; steps++ {
 		if ctx.Err() != nil {
 			r.interrupted(ctx, cur)
@@ -216,17 +256,11 @@ func (r *run) loop(ctx context.Context) {
 		}
 		at := cur
 		cur, failure = r.step(ctx, cur, failure)
-		r.res.steps++
-		if r.journal != nil && r.last.Route != "canceled" {
-			if err := r.commit(at, cur, failure); err != nil {
-				nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
-				r.res.Failures = append(r.res.Failures, nerr)
-				r.finish(StatusFailed, nerr)
-				return
-			}
+		r.phase = ""
+		if r.debug {
+			r.logVisit()
 		}
-		if ctx.Err() != nil {
-			r.interrupted(ctx, at)
+		if r.afterStep(ctx, at, cur, failure) {
 			return
 		}
 	}
@@ -240,6 +274,38 @@ func (r *run) loop(ctx context.Context) {
 	}
 }
 
+// logVisit writes the debug line of the visit just completed.
+func (r *run) logVisit() {
+	st := &r.st
+	args := []any{"node", st.Node, "visit", st.Visit, "action", st.Action, "route", st.Route, "attempts", st.Attempts}
+	if st.To != "" {
+		args = append(args, "to", st.To)
+	}
+	if st.Failure != nil {
+		args = append(args, "kind", st.Failure.Kind, "phase", st.Failure.Phase, "error", st.Failure.Message)
+	}
+	r.logger.Debug("visit", args...)
+}
+
+// afterStep counts the visit to at just completed and commits it; it reports true when
+// the run ended there (a failed commit, a cancellation).
+func (r *run) afterStep(ctx context.Context, at, next *node, failure *NodeError) bool {
+	r.res.steps++
+	if r.journal != nil && r.last.Route != "canceled" {
+		if err := r.commit(at, next, failure); err != nil {
+			nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
+			r.res.Failures = append(r.res.Failures, nerr)
+			r.finish(StatusFailed, nerr)
+			return true
+		}
+	}
+	if ctx.Err() != nil {
+		r.interrupted(ctx, at)
+		return true
+	}
+	return false
+}
+
 // interrupted ends a canceled run at a safe point (between visits, or after the visit
 // that saw the cancellation): the workflow's error handler runs once, on a context that
 // is no longer canceled, so it can classify and clean up; then the run ends canceled.
@@ -249,6 +315,7 @@ func (r *run) interrupted(ctx context.Context, at *node) {
 	r.res.Failures = append(r.res.Failures, nerr)
 	if h := r.g.errorHandler; h != nil && at != h {
 		r.emit(Event{Kind: EventFallback, Node: at.name, To: h.name, ErrKind: Canceled, Message: "error_handler"})
+		r.interrupting = true
 		r.step(context.WithoutCancel(ctx), h, nerr)
 		r.res.steps++
 	}
@@ -280,62 +347,74 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	r.visits[n.index]++
 	v := &r.visit
 	v.n, v.number, v.failure = n, r.visits[n.index], arrivedBy
-	st := Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
+	r.st = Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
+	st := &r.st
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventNodeStart, Node: n.name, Visit: v.number})
 	}
 
 	action, out, attempts, nerr := r.visitNode(ctx, n, v)
+	r.phase = "route"
 	st.Attempts = attempts
-	var next *node
-	if nerr == nil {
-		if r.tracer != nil {
-			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
-		}
-		var e *edge
-		var rerr error
-		e, rerr = r.choose(n, action, out, nil, attempts)
-		switch {
-		case rerr != nil:
-			nerr = &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr}
-		case e == nil:
-			st.Action, st.Route = action, "end"
-			r.record(st)
-			return nil, nil
-		default:
-			st.Action, st.To, st.Route = action, e.to.name, "edge"
-			if e.guard != nil {
-				st.Guard = e.guard.src
-			}
-			next = e.to
-		}
-	}
 	if nerr != nil {
-		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
-		if ctx.Err() != nil {
-			// The cancellation caused this failure: loop's interruption handles it.
-			st.Route = "canceled"
-			r.record(st)
-			return nil, nil
-		}
-		r.res.Failures = append(r.res.Failures, nerr)
-		fa := failureAction(nerr)
-		if r.tracer != nil {
-			r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: ShortMessage(nerr.Err)})
-		}
-		var route, guard string
-		next, fa, route, guard = r.routeFailure(n, v, out, nerr, fa)
-		st.Action, st.Route, st.Guard = fa, route, guard
-		if next == nil {
-			r.record(st)
-			nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
-			r.res.Err = nerr
-			return nil, nil
-		}
-		st.To = next.name
-		r.handled = true
+		return r.failVisit(ctx, n, out, nerr)
 	}
-	r.record(st)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
+	}
+	e, rerr := r.choose(n, action, out, nil, attempts)
+	switch {
+	case rerr != nil:
+		return r.failVisit(ctx, n, out, &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr})
+	case e == nil:
+		st.Action, st.Route = action, "end"
+		r.record(*st)
+		if slices.Contains(n.typ.Failures, action) {
+			// Validation refuses an unrouted failure action; a run ending on one anyway
+			// (every guard of a routed one false is a route failure, not this) is failed.
+			r.fail(n.name, fmt.Sprintf("the run ended on failure action %q", action))
+		}
+		return nil, nil
+	}
+	st.Action, st.To, st.Route = action, e.to.name, "edge"
+	if e.guard != nil {
+		st.Guard = e.guard.src
+	}
+	r.record(*st)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: e.to.name, Guard: st.Guard})
+	}
+	return e.to, nil
+}
+
+// failVisit ends the current visit to n with nerr: it routes the failure and returns
+// where it leads (nil when it ends the run).
+func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) (*node, *NodeError) {
+	v, st := &r.visit, &r.st
+	r.phase = "route"
+	st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
+	if ctx.Err() != nil {
+		// The cancellation caused this failure: loop's interruption handles it.
+		st.Route = "canceled"
+		r.record(*st)
+		return nil, nil
+	}
+	r.res.Failures = append(r.res.Failures, nerr)
+	fa := failureAction(nerr)
+	if r.tracer != nil {
+		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: ShortMessage(nerr.Err)})
+	}
+	next, fa, route, guard := r.routeFailure(n, v, out, nerr, fa)
+	st.Action, st.Route, st.Guard = fa, route, guard
+	if next == nil {
+		r.record(*st)
+		nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
+		r.res.Err = nerr
+		return nil, nil
+	}
+	st.To = next.name
+	r.handled = true
+	r.record(*st)
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: next.name, Guard: st.Guard})
 	}

@@ -67,8 +67,9 @@ func (v *Visit) Clock() Clock { return v.r.clock }
 // Elapsed returns the time since the run started, on the run's clock.
 func (v *Visit) Elapsed() time.Duration { return v.r.clock.Now().Sub(v.r.start) }
 
-// Logger returns the run's logger, named after the node.
-func (v *Visit) Logger() hclog.Logger { return v.r.logger.Named(v.n.name) }
+// Logger returns the run's logger, named after the node, whose lines carry the
+// workflow and the node.
+func (v *Visit) Logger() hclog.Logger { return v.r.logger.Named(v.n.name).With("node", v.n.name) }
 
 // Failure returns the failure that routed the run to this node (through a failure edge,
 // fallback or the error handler), or nil.
@@ -112,6 +113,10 @@ type Attempt struct {
 	call   int
 	rng    *stream
 	params map[string]any
+	// clock is the run's clock, seen through relay when exec runs on its own goroutine.
+	clock Clock
+	relay *attemptRelay
+	hang  *hangGuard
 }
 
 // Number is the attempt's number within the visit, from 1.
@@ -132,18 +137,19 @@ func (a *Attempt) Rand() *rand.Rand {
 }
 
 // Clock returns the run's clock.
-func (a *Attempt) Clock() Clock { return a.r.clock }
+func (a *Attempt) Clock() Clock { return a.clock }
 
 // Sleep waits on the run's clock; under a per-attempt timeout it returns
 // context.DeadlineExceeded at the deadline.
-func (a *Attempt) Sleep(ctx context.Context, d time.Duration) error { return a.r.clock.Sleep(ctx, d) }
+func (a *Attempt) Sleep(ctx context.Context, d time.Duration) error { return a.clock.Sleep(ctx, d) }
 
 // Param returns a parameter: the node's own params first (with their ${{ }} templates
 // evaluated for this visit), then the run's.
 func (a *Attempt) Param(key string) (any, bool) { return param(a.r, a.n, a.params, key) }
 
-// Logger returns the run's logger, named after the node.
-func (a *Attempt) Logger() hclog.Logger { return a.r.logger.Named(a.n.name) }
+// Logger returns the run's logger, named after the node, whose lines carry the
+// workflow and the node.
+func (a *Attempt) Logger() hclog.Logger { return a.r.logger.Named(a.n.name).With("node", a.n.name) }
 
 func param(r *run, n *node, evaluated map[string]any, key string) (any, bool) {
 	own := n.params

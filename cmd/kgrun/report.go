@@ -223,15 +223,17 @@ func breakerCounts(c policy.Counts) string {
 }
 
 func recommendationsFor(res *engine.Result) []string {
-	seen := map[engine.Kind]bool{}
+	seen := map[string]bool{}
 	var out []string
 	for _, f := range res.Failures {
-		if seen[f.Kind] {
+		r := builtin.RecommendationFor(f)
+		if r == "" {
 			continue
 		}
-		seen[f.Kind] = true
-		if r := builtin.Recommendation(f.Kind); r != "" {
-			out = append(out, string(f.Kind)+": "+r)
+		line := string(f.Kind) + ": " + r
+		if !seen[line] {
+			seen[line] = true
+			out = append(out, line)
 		}
 	}
 	sort.Strings(out)

@@ -17,21 +17,22 @@ import (
 // schemaBlind lists the invalid files the JSON Schema accepts, and why it cannot see
 // their errors: they are about meaning, not shape, and only the loader checks them.
 var schemaBlind = map[string]string{
-	"action_never_emitted":  "which actions a type emits is known to the registry, not to a schema",
-	"breaker_undeclared":    "references between keys (a node naming a breaker) are not expressible",
-	"edge_unknown_node":     "references between keys (an edge naming a node) are not expressible",
-	"guard_block_scalar":    "expressions are compiled and type-checked only by the loader",
-	"guard_not_bool":        "expressions are compiled and type-checked only by the loader",
-	"guard_syntax":          "expressions are compiled and type-checked only by the loader",
-	"guard_unknown_field":   "expressions are compiled and type-checked only by the loader",
-	"guard_unknown_name":    "expressions are compiled and type-checked only by the loader",
-	"hook_problems":         "hook expressions and on_error routing are checked only by the loader",
-	"scenario_unknown_node": "references between keys (a fault naming a node) are not expressible",
-	"unknown_start":         "references between keys (start naming a node) are not expressible",
-	"unreachable_node":      "reachability is a graph property",
-	"expr_too_costly":       "an expression's cost is estimated only by the loader",
-	"unknown_node_type":     "node types are open in the schema: an embedding program registers its own",
-	"multiple_documents":    "the YAML reader used here reads the first document only",
+	"action_never_emitted":    "which actions a type emits is known to the registry, not to a schema",
+	"breaker_undeclared":      "references between keys (a node naming a breaker) are not expressible",
+	"edge_unknown_node":       "references between keys (an edge naming a node) are not expressible",
+	"guard_block_scalar":      "expressions are compiled and type-checked only by the loader",
+	"guard_not_bool":          "expressions are compiled and type-checked only by the loader",
+	"guard_syntax":            "expressions are compiled and type-checked only by the loader",
+	"guard_unknown_field":     "expressions are compiled and type-checked only by the loader",
+	"guard_unknown_name":      "expressions are compiled and type-checked only by the loader",
+	"hook_problems":           "hook expressions and on_error routing are checked only by the loader",
+	"scenario_unknown_node":   "references between keys (a fault naming a node) are not expressible",
+	"unknown_start":           "references between keys (start naming a node) are not expressible",
+	"unreachable_node":        "reachability is a graph property",
+	"expr_too_costly":         "an expression's cost is estimated only by the loader",
+	"unrouted_failure_action": "which actions are failures is known to the registry, not to a schema",
+	"unknown_node_type":       "node types are open in the schema: an embedding program registers its own",
+	"multiple_documents":      "the YAML reader used here reads the first document only",
 }
 
 // TestSchemaAgreesWithDecoder validates every file of the valid and invalid corpora (and

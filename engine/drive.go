@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// The run loop runs on a goroutine of its own, which the caller of Run waits for. Node
+// code that ends that goroutine (runtime.Goexit) or holds it forever (a hung exec under
+// a timeout on a virtual clock, see hang.go) then ends or holds only that goroutine: the
+// run goes on, on a fresh one, owned by it from then on.
+
+// drive runs the loop on a goroutine of its own and waits for it, so that node code
+// which ends its goroutine with runtime.Goexit ends only that goroutine: the run goes on,
+// on a fresh one, with the visit failed (see afterGoexit). A panic that escapes the loop
+// (a Tracer's or Journal's) still reaches the caller.
+func (r *run) drive(ctx context.Context) {
+	r.ctx, r.done = ctx, make(chan any, 1)
+	if r.virtual && ctx.Done() != nil {
+		defer r.watchCancel(ctx)()
+	}
+	owner := new(byte)
+	r.owner.Store(owner)
+	go r.guard(ctx, r.done, r.loop, owner)
+	p := <-r.done
+	if g := r.hang.Load(); g != nil {
+		g.mu.Lock()
+		r.watchdog.Stop()
+		g.mu.Unlock()
+	}
+	if p != nil {
+		panic(p)
+	}
+}
+
+// guard runs f as the run's goroutine, identified by owner. It reports to done when f
+// returns or panics. When node code ends the goroutine with runtime.Goexit, the run goes
+// on on a fresh goroutine; when the goroutine is no longer the run's owner (the watchdog
+// took the run over from a hung exec), it ends silently.
+func (r *run) guard(ctx context.Context, done chan<- any, f func(context.Context), owner *byte) {
+	returned := false
+	defer func() {
+		if returned {
+			done <- nil
+			return
+		}
+		p := recover()
+		g := r.hang.Load()
+		if r.owner.Load() != owner {
+			return // superseded: the run is no longer this goroutine's
+		}
+		if g != nil {
+			// Node code ended a guarded exec: the watchdog must not take over as well.
+			g.mu.Lock()
+			abandoned := g.state == hangAbandoned
+			if g.state == hangRunning {
+				g.state = hangIdle
+			}
+			g.mu.Unlock()
+			if abandoned {
+				return
+			}
+		}
+		if p != nil {
+			done <- p
+			return
+		}
+		next := new(byte) // runtime.Goexit: recover sees no panic
+		r.owner.Store(next)
+		go r.guard(ctx, done, r.afterGoexit, next)
+	}()
+	f(ctx)
+	returned = true
+}
+
+// afterGoexit carries on a run whose goroutine node code ended with runtime.Goexit: in a
+// node's phase, the visit fails with an internal error that is routed like any other;
+// anywhere else (routing, the error handler of an interrupted run, a Tracer or Journal
+// between visits) the run ends failed.
+func (r *run) afterGoexit(ctx context.Context) {
+	n := r.visit.n
+	phase := r.phase
+	name := ""
+	if n != nil {
+		name = n.name
+	}
+	nerr := &NodeError{Node: name, Kind: Internal, Phase: phase, Err: &goexitErr{node: name, phase: phase}}
+	switch phase {
+	case "before_prep", "prep", "exec", "after_exec", "post":
+		if !r.interrupting {
+			nerr.Err = WithKind(Internal, nerr.Err)
+			if phase == "exec" {
+				nerr.Attempts = r.att.number
+			}
+			next, failure := r.failVisit(ctx, n, nil, nerr)
+			r.phase = ""
+			if !r.afterStep(ctx, n, next, failure) {
+				r.walk(ctx, next, failure)
+			}
+			return
+		}
+	case "route":
+	default:
+		nerr.Phase = "run"
+		nerr.Err = WithKind(Internal, fmt.Errorf("runtime.Goexit outside any node's phase (a Tracer or Journal?): %w", nerr.Err))
+	}
+	nerr.Err = WithKind(Internal, nerr.Err)
+	r.res.Failures = append(r.res.Failures, nerr)
+	status := StatusFailed
+	if r.interrupting {
+		status = StatusCanceled
+	}
+	r.finish(status, nerr)
+}
