@@ -24,6 +24,7 @@ type Graph struct {
 	params       map[string]any
 	maxSteps     int
 	exprLimits   ExprLimits
+	output       []*outputValue
 	warnings     schema.Diagnostics
 }
 
@@ -183,8 +184,10 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
+	g.output = compileOutput(w.Output, &ds)
 	g.exprLimits = exprLimitsOf(w)
 	g.checkExprCosts(&ds)
+	g.checkOutputCosts(&ds)
 	if ds.HasErrors() {
 		return nil, ds
 	}

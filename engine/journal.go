@@ -39,6 +39,9 @@ type Checkpoint struct {
 	Handled  bool `json:"handled,omitempty"`
 	Degraded bool `json:"degraded,omitempty"`
 	Failed   bool `json:"failed,omitempty"`
+	// Input is the run's input, on the run's first checkpoint only: a resumed or
+	// redriven run reads it from there.
+	Input json.RawMessage `json:"input,omitempty"`
 	// Elapsed is the run's time after this visit, on its clock.
 	Elapsed Duration `json:"elapsed"`
 	// RedriveFrom, on a visit that ended a failed run, is the Seq of the visit to run
@@ -99,6 +102,13 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 	}
 	if err := r.encodeShared(cp); err != nil {
 		return err
+	}
+	if cp.Seq == 1 && r.input != nil {
+		b, err := json.Marshal(r.input)
+		if err != nil {
+			return fmt.Errorf("the run's input cannot be journaled: %w", err)
+		}
+		cp.Input = b
 	}
 	for _, f := range r.res.Failures[j.failures:] {
 		cp.Failures = append(cp.Failures, *recordOf(f))
