@@ -78,6 +78,8 @@ type decoder struct {
 	// inputDecl is the workflow's input declaration, once decoded, for checking the input
 	// tests give.
 	inputDecl *Input
+	// inputBroken says the declaration had errors, already reported.
+	inputBroken bool
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -192,8 +192,10 @@ func (d *decoder) input(n *yaml.Node) *Input {
 			ok = false
 		}
 	}
+	var names []string
 	if x := o.get("properties"); x != nil {
 		for _, e := range d.entries(x, "input.properties") {
+			names = append(names, e[0].Value)
 			p := d.inputProperty(e[0], e[1])
 			if p == nil {
 				ok = false
@@ -203,12 +205,8 @@ func (d *decoder) input(n *yaml.Node) *Input {
 		}
 	}
 	if x := o.get("required"); x != nil {
-		names := make([]string, len(in.Properties))
-		for i, p := range in.Properties {
-			names[i] = p.Name
-		}
 		for _, id := range d.identList(x, "input.required") {
-			if in.Property(id.Name) == nil {
+			if !contains(names, id.Name) {
 				detail := DidYouMean(id.Name, names)
 				if detail == "" {
 					detail = "declare it under input.properties"
@@ -221,10 +219,12 @@ func (d *decoder) input(n *yaml.Node) *Input {
 		}
 	}
 	if !ok {
+		d.inputBroken = true
 		return nil
 	}
 	doc, vok := d.value(o.node)
 	if !vok {
+		d.inputBroken = true
 		return nil
 	}
 	in.Document, _ = doc.(map[string]any)
@@ -234,6 +234,7 @@ func (d *decoder) input(n *yaml.Node) *Input {
 	sch, err := compileInput(in.Document)
 	if err != nil {
 		d.diags.Errorf(in.Pos, "write each property as a JSON Schema: {type: string}, {type: integer, minimum: 1}...", "input is not a valid JSON Schema: %v", err)
+		d.inputBroken = true
 		return nil
 	}
 	in.compiled = sch
@@ -242,7 +243,7 @@ func (d *decoder) input(n *yaml.Node) *Input {
 			continue
 		}
 		if _, err := in.Check(map[string]any{p.Name: p.Default}); err != nil && defaultWrong(err, p.Name) {
-			d.diags.Errorf(p.Pos, "make the default one of the values the property allows", "input.properties.%s: the default does not fit its declaration: %v", p.Name, err)
+			d.diags.Errorf(p.Pos, "make the default one of the values the property allows", "input.properties.%s: the default does not fit its declaration: %s", p.Name, strings.TrimPrefix(err.Error(), "input: "))
 		}
 	}
 	return in

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -41,12 +42,15 @@ func (d *decoder) testInput(n *yaml.Node, what string) (map[string]any, Pos) {
 	if vals == nil {
 		vals = map[string]any{}
 	}
+	if d.inputBroken {
+		return vals, at
+	}
 	if d.inputDecl == nil {
 		d.diags.Errorf(at, "declare the input under the workflow's input key", "%s: the workflow declares no input", what)
 		return vals, at
 	}
 	if _, err := d.inputDecl.Check(vals); err != nil {
-		d.diags.Errorf(at, "give the test an input the declaration accepts", "%s: %v", what, err)
+		d.diags.Errorf(at, "give the test an input the declaration accepts", "%s: %s", what, strings.TrimPrefix(err.Error(), "input: "))
 	}
 	return vals, at
 }

@@ -18,6 +18,8 @@ import (
 // their errors: they are about meaning, not shape, and only the loader checks them.
 var schemaBlind = map[string]string{
 	"action_never_emitted":  "which actions a type emits is known to the registry, not to a schema",
+	"bad_output":            "output expressions are compiled only by the loader, and a default checked against its own property is not expressible",
+	"input_test_values":     "a test's input is checked against the workflow's own input declaration, a reference the schema cannot follow",
 	"breaker_undeclared":    "references between keys (a node naming a breaker) are not expressible",
 	"edge_unknown_node":     "references between keys (an edge naming a node) are not expressible",
 	"guard_block_scalar":    "expressions are compiled and type-checked only by the loader",
