@@ -294,7 +294,9 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	if f := sn.Fallback.Name; f != "" {
 		n.fallback = g.byName[f]
 	}
-	if sn.Retry != nil {
+	if sn.Retry != nil && n.typ != nil && n.typ.NoRetry {
+		ds.Errorf(sn.Retry.Pos, "remove retry: the type computes the same result on every attempt", "node %q: type %s is never retried", sn.Name, n.typ.Name)
+	} else if sn.Retry != nil {
 		n.retry = newRetryPolicy(sn.Retry)
 	}
 	if b := sn.Breaker.Name; b != "" {

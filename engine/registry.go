@@ -58,6 +58,9 @@ type NodeType struct {
 	// Params declares the params the type takes; they are checked at load and carried
 	// into the JSON Schema. Nil means undeclared (not checked); NoParams means none.
 	Params []Param
+	// NoRetry says the type's exec is pure and deterministic, so a retry could only fail
+	// again: a node of the type that declares retry is a load error.
+	NoRetry bool
 	// New builds the node for one workflow node from its params. Errors become
 	// diagnostics at the node's position.
 	New func(spec NodeSpec) (Node, error)
