@@ -61,6 +61,11 @@ type NodeType struct {
 	// NoRetry says the type's exec is pure and deterministic, so a retry could only fail
 	// again: a node of the type that declares retry is a load error.
 	NoRetry bool
+	// Redact, when set, gives what the trace (and so the report and the journal) shows
+	// for a param computed by a ${{ }} template: path leads to it from the visit's
+	// params, which are all computed. A type whose params can carry secrets returns a
+	// redacted value for them.
+	Redact func(path []any, value any, params map[string]any) any
 	// New builds the node for one workflow node from its params. Errors become
 	// diagnostics at the node's position.
 	New func(spec NodeSpec) (Node, error)

@@ -92,6 +92,21 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, nodes []string, o r
 
 	stages(p, res)
 
+	if len(st.params) > 0 {
+		p.section("Params computed")
+		width := 0
+		for _, vp := range st.params {
+			width = max(width, len(vp.Node)+len(fmt.Sprint(vp.Visit))+1)
+		}
+		for _, vp := range st.params {
+			var parts []string
+			for _, k := range sortedKeys(vp.Params) {
+				parts = append(parts, termText(k)+"="+termText(shortJSON(vp.Params[k])))
+			}
+			p.line("  %-*s  %s", width, fmt.Sprintf("%s#%d", vp.Node, vp.Visit), strings.Join(parts, " "))
+		}
+	}
+
 	if len(res.Output) > 0 {
 		p.section("Output")
 		width := 0
