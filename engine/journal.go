@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/kgrun/kgrun/schema"
 )
 
 // Journal receives a Checkpoint after every completed visit, before the run moves on.
@@ -48,6 +50,18 @@ type Checkpoint struct {
 	// again when the run is redriven: the visit whose failure went unhandled or reached
 	// the error handler, or the one that declared the run failed.
 	RedriveFrom int `json:"redrive_from,omitempty"`
+}
+
+// RunInput is the run's input carried by this checkpoint (the run's first), or nil.
+func (cp *Checkpoint) RunInput() map[string]any {
+	if cp == nil || cp.Input == nil {
+		return nil
+	}
+	in, err := schema.ParseInput(cp.Input)
+	if err != nil {
+		return nil
+	}
+	return in
 }
 
 // FailureRecord is a NodeError as a journal keeps it.
