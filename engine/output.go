@@ -56,7 +56,9 @@ func (g *Graph) checkOutputCosts(ds *schema.Diagnostics) {
 
 // computeOutput evaluates the workflow's output as the run ends. An output that cannot
 // be computed fails a run that would otherwise succeed: its caller would read a
-// missing value. The returned status and error are the run's, so changed.
+// missing value. On a run that already failed, what can be computed is kept and each
+// value that cannot is a failure of phase output, the run's status and error unchanged.
+// The returned status and error are the run's, so changed.
 func (r *run) computeOutput(s Status, err error) (Status, error) {
 	if len(r.g.output) == 0 {
 		return s, err
@@ -75,8 +77,9 @@ func (r *run) computeOutput(s Status, err error) (Status, error) {
 		if eerr != nil {
 			nerr := &NodeError{Node: "output", Kind: KindOf(eerr), Phase: "output", Err: fmt.Errorf("output.%s: %w", o.name, eerr)}
 			r.res.Failures = append(r.res.Failures, nerr)
-			r.res.Degradations = append(r.res.Degradations, "output: "+ShortMessage(nerr.Err))
 			if s == StatusSuccess || s == StatusDegraded {
+				// The reason for the status; a run that already failed keeps its own.
+				r.res.Degradations = append(r.res.Degradations, "output: "+ShortMessage(nerr.Err))
 				s, err = StatusFailed, nerr
 			}
 			continue

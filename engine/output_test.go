@@ -120,6 +120,28 @@ nodes:
 	if last.Phase != "output" || !strings.Contains(last.Err.Error(), "output.broken") {
 		t.Errorf("failure %+v does not name output.broken", last)
 	}
+	if len(res.Degradations) != 1 || !strings.HasPrefix(res.Degradations[0], "output: output.broken") {
+		t.Errorf("degradations %q", res.Degradations)
+	}
+
+	// A run that failed on its own keeps its status and error; the output it could not
+	// compute is recorded, not given as the reason.
+	g = mustLoad(t, `
+version: 1
+name: out
+start: a
+output:
+  broken: shared.missing.deeper
+nodes:
+  a: {type: echo, params: {action: oops}}
+`)
+	res, _ = runVirtual(t, g, RunOptions{})
+	if res.Status != StatusFailed || !strings.Contains(res.Err.Error(), "not routed") && !strings.Contains(res.Err.Error(), "oops") {
+		t.Fatalf("status %s, error %v", res.Status, res.Err)
+	}
+	if last := res.Failures[len(res.Failures)-1]; last.Phase != "output" || len(res.Degradations) != 0 {
+		t.Errorf("last failure %+v, degradations %q", last, res.Degradations)
+	}
 }
 
 // TestInputJournaledAndResumed: the input rides on the first checkpoint only, and a run
