@@ -24,6 +24,7 @@ type Graph struct {
 	params       map[string]any
 	maxSteps     int
 	exprLimits   ExprLimits
+	output       []*outputValue
 	warnings     schema.Diagnostics
 }
 
@@ -183,8 +184,10 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
+	g.output = compileOutput(w.Output, &ds)
 	g.exprLimits = exprLimitsOf(w)
 	g.checkExprCosts(&ds)
+	g.checkOutputCosts(&ds)
 	if ds.HasErrors() {
 		return nil, ds
 	}
@@ -297,7 +300,9 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	if f := sn.Fallback.Name; f != "" {
 		n.fallback = g.byName[f]
 	}
-	if sn.Retry != nil {
+	if sn.Retry != nil && n.typ != nil && n.typ.NoRetry {
+		ds.Errorf(sn.Retry.Pos, "remove retry: the type computes the same result on every attempt", "node %q: type %s is never retried", sn.Name, n.typ.Name)
+	} else if sn.Retry != nil {
 		n.retry = newRetryPolicy(sn.Retry)
 	}
 	if b := sn.Breaker.Name; b != "" {

@@ -27,7 +27,7 @@ type ErrorInfo struct {
 }
 
 // envNames are the names every guard and hook may use.
-var envNames = []string{"result", "shared", "params", "error", "node", "attempt"}
+var envNames = []string{"input", "result", "shared", "params", "error", "node", "attempt"}
 
 // program is a compiled expression with the source position it came from. prog is the
 // bounded form, which charges the evaluation's budget (see boundPatcher); notes are the
@@ -44,6 +44,7 @@ type program struct {
 func checkEnv(result any) any {
 	if result == nil {
 		return types.Map{
+			"input":   types.TypeOf(map[string]any{}),
 			"result":  types.Any,
 			"shared":  types.TypeOf(map[string]any{}),
 			"params":  types.TypeOf(map[string]any{}),
@@ -53,6 +54,7 @@ func checkEnv(result any) any {
 		}
 	}
 	return map[string]any{
+		"input":   map[string]any{},
 		"result":  result,
 		"shared":  map[string]any{},
 		"params":  map[string]any{},

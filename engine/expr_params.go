@@ -96,14 +96,18 @@ func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
 			return nil, fmt.Errorf("params.%s: %w", pathText(t.path), err)
 		}
 		out = setPath(out, t.path, val)
-		if traced != nil {
+	}
+	if traced != nil {
+		for _, t := range n.templates {
+			val := valueAt(out, t.path)
+			if n.typ != nil && n.typ.Redact != nil {
+				val = n.typ.Redact(t.path, val, out)
+			}
 			if s, ok := val.(string); ok && len(s) > MaxMessageLen {
 				val = ShortMessage(errors.New(s))
 			}
 			traced[pathText(t.path)] = val
 		}
-	}
-	if traced != nil {
 		r.emit(Event{Kind: EventParams, Node: n.name, Visit: v.number, Params: traced})
 	}
 	return out, nil
@@ -181,6 +185,27 @@ func setPath(root map[string]any, path []any, val any) map[string]any {
 		}
 	}
 	return root
+}
+
+// valueAt is the value at path under root, or nil.
+func valueAt(root map[string]any, path []any) any {
+	var cur any = root
+	for _, step := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			k, _ := step.(string)
+			cur = c[k]
+		case []any:
+			k, _ := step.(int)
+			if k < 0 || k >= len(c) {
+				return nil
+			}
+			cur = c[k]
+		default:
+			return nil
+		}
+	}
+	return cur
 }
 
 func clone(v any) any {

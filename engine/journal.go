@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/kgrun/kgrun/schema"
 )
 
 // Journal receives a Checkpoint after every completed visit, before the run moves on.
@@ -40,6 +42,9 @@ type Checkpoint struct {
 	Handled  bool `json:"handled,omitempty"`
 	Degraded bool `json:"degraded,omitempty"`
 	Failed   bool `json:"failed,omitempty"`
+	// Input is the run's input, on the run's first checkpoint only: a resumed or
+	// redriven run reads it from there.
+	Input json.RawMessage `json:"input,omitempty"`
 	// Elapsed is the run's time after this visit, on its clock.
 	Elapsed Duration `json:"elapsed"`
 	// Clock is the reading of the run's clock after this visit, so that a run resumed on
@@ -49,6 +54,18 @@ type Checkpoint struct {
 	// again when the run is redriven: the visit whose failure went unhandled or reached
 	// the error handler, or the one that declared the run failed.
 	RedriveFrom int `json:"redrive_from,omitempty"`
+}
+
+// RunInput is the run's input carried by this checkpoint (the run's first), or nil.
+func (cp *Checkpoint) RunInput() map[string]any {
+	if cp == nil || cp.Input == nil {
+		return nil
+	}
+	in, err := schema.ParseInput(cp.Input)
+	if err != nil {
+		return nil
+	}
+	return in
 }
 
 // FailureRecord is a NodeError as a journal keeps it.
@@ -105,6 +122,13 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 	}
 	if err := r.encodeShared(cp); err != nil {
 		return err
+	}
+	if cp.Seq == 1 && r.input != nil {
+		b, err := json.Marshal(r.input)
+		if err != nil {
+			return fmt.Errorf("the run's input cannot be journaled: %w", err)
+		}
+		cp.Input = b
 	}
 	for _, f := range r.res.Failures[j.failures:] {
 		cp.Failures = append(cp.Failures, *recordOf(f))

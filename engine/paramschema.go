@@ -27,12 +27,19 @@ func (r *Registry) JSONSchema() ([]byte, error) {
 	for _, name := range r.Names() {
 		t := r.types[name]
 		names = append(names, name)
-		if t.Params == nil {
+		if t.Params == nil && !t.NoRetry {
 			continue
+		}
+		then := map[string]any{}
+		if t.Params != nil {
+			then["properties"] = map[string]any{"params": paramsSchema(t)}
+		}
+		if t.NoRetry {
+			then["not"] = map[string]any{"required": []any{"retry"}, "description": "type " + name + " is never retried"}
 		}
 		branches = append(branches, map[string]any{
 			"if":   map[string]any{"properties": map[string]any{"type": map[string]any{"const": name}}, "required": []any{"type"}},
-			"then": map[string]any{"properties": map[string]any{"params": paramsSchema(t)}},
+			"then": then,
 		})
 	}
 	if props, ok := nodeDef["properties"].(map[string]any); ok {

@@ -63,6 +63,14 @@ type NodeType struct {
 	// Params declares the params the type takes; they are checked at load and carried
 	// into the JSON Schema. Nil means undeclared (not checked); NoParams means none.
 	Params []Param
+	// NoRetry says the type's exec is pure and deterministic, so a retry could only fail
+	// again: a node of the type that declares retry is a load error.
+	NoRetry bool
+	// Redact, when set, gives what the trace (and so the report and the journal) shows
+	// for a param computed by a ${{ }} template: path leads to it from the visit's
+	// params, which are all computed. A type whose params can carry secrets returns a
+	// redacted value for them.
+	Redact func(path []any, value any, params map[string]any) any
 	// New builds the node for one workflow node from its params. Errors become
 	// diagnostics at the node's position.
 	New func(spec NodeSpec) (Node, error)

@@ -51,6 +51,9 @@ type Result struct {
 	// PathDropped counts steps beyond RunOptions.PathLimit that Path does not keep.
 	PathDropped int            `json:"path_dropped,omitempty"`
 	Shared      map[string]any `json:"shared"`
+	// Output holds the workflow's output values, computed when the run ended (nil when
+	// the workflow declares none).
+	Output map[string]any `json:"output,omitempty"`
 	// Failures holds every node failure, handled or not, in order.
 	Failures []*NodeError `json:"-"`
 	// Degradations are the reasons for a degraded or failed status.

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/kgrun/kgrun/schema"
 )
 
 // RunState is a run rebuilt from its checkpoints, for RunOptions.Resume. Applying every
@@ -30,6 +32,7 @@ type RunState struct {
 	// TraceSeq is the number of trace events already recorded, so new ones follow on.
 	TraceSeq int
 
+	input        json.RawMessage
 	shared       map[string]any
 	decoded      bool
 	encoded      map[string][]byte
@@ -65,6 +68,12 @@ func (s *RunState) Apply(cp *Checkpoint) error {
 	for _, k := range cp.Deleted {
 		delete(s.encoded, k)
 	}
+	if cp.Input != nil {
+		if !json.Valid(cp.Input) {
+			return fmt.Errorf("checkpoint %d: the run's input is not valid JSON", cp.Seq)
+		}
+		s.input = slices.Clone(cp.Input)
+	}
 	s.decoded = false
 	s.Seq = cp.Seq
 	s.Next, s.Failure = cp.Next, cp.Failure
@@ -83,6 +92,19 @@ func (s *RunState) Apply(cp *Checkpoint) error {
 	s.degradations = append(s.degradations, cp.Degradations...)
 	s.handled, s.degraded, s.failed = cp.Handled, cp.Degraded, cp.Failed
 	return nil
+}
+
+// Input returns the run's input as journaled with its first visit, or nil when no
+// applied checkpoint carries one.
+func (s *RunState) Input() map[string]any {
+	if s == nil || s.input == nil {
+		return nil
+	}
+	in, err := schema.ParseInput(s.input)
+	if err != nil {
+		return nil // Apply checked that it is valid JSON; a non-object is no input
+	}
+	return in
 }
 
 // Shared returns the rebuilt shared store.

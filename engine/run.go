@@ -23,6 +23,9 @@ type RunOptions struct {
 	Seed int64
 	// Params override the workflow's and the scenario's params.
 	Params map[string]any
+	// Input is the run's input, checked against the workflow's input declaration (a
+	// workflow without one takes none). A resumed run given none reads the journaled one.
+	Input map[string]any
 	// Shared is the initial shared store; it is copied, not modified.
 	Shared map[string]any
 	// Clock is the run's clock; nil means the real clock.
@@ -68,6 +71,7 @@ type run struct {
 
 	shared map[string]any
 	params map[string]any
+	input  map[string]any
 	visits []int
 	calls  []int
 	faults []*activeFault
@@ -170,6 +174,10 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		}
 	}
 	maps.Copy(r.params, opts.Params)
+	var err error
+	if r.input, err = g.inputOf(opts); err != nil {
+		return nil, err
+	}
 	r.shared = maps.Clone(opts.Shared)
 	if r.shared == nil {
 		r.shared = map[string]any{}
@@ -178,7 +186,7 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		r.journal = &journalState{journal: opts.Journal, encoded: map[string][]byte{}}
 	}
 	r.resume = opts.Resume
-	r.env = map[string]any{"shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0}
+	r.env = map[string]any{"input": r.input, "shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0}
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
 	return r, nil
@@ -323,6 +331,7 @@ func (r *run) interrupted(ctx context.Context, at *node) {
 }
 
 func (r *run) finish(s Status, err error) {
+	s, err = r.computeOutput(s, err)
 	r.res.Status = s
 	if err != nil {
 		r.res.Err = err

@@ -49,6 +49,7 @@ func httpType(client *http.Client) engine.NodeType {
 		Actions: []string{"success"},
 		Result:  HTTPResult{},
 		Params:  httpParams,
+		Redact:  redactParam,
 		New: func(engine.NodeSpec) (engine.Node, error) {
 			return &httpNode{client: client}, nil
 		},

@@ -58,3 +58,47 @@ func (c *httpCall) scrub(s string) string {
 	}
 	return s
 }
+
+// redactParam is the http type's engine.NodeType.Redact: what the trace shows of a
+// param computed by a ${{ }} template. Secret headers (Authorization, cookies and
+// secret_headers) show as Redacted, and a URL's password is masked.
+func redactParam(path []any, value any, params map[string]any) any {
+	if len(path) == 0 {
+		return value
+	}
+	var extra []string
+	if list, ok := params["secret_headers"].([]any); ok {
+		for _, h := range list {
+			if s, ok := h.(string); ok {
+				extra = append(extra, s)
+			}
+		}
+	}
+	secrets := newSecretSet(extra)
+	switch path[0] {
+	case "url":
+		if s, ok := value.(string); ok {
+			return redactURL(s)
+		}
+	case "headers":
+		if len(path) >= 2 {
+			if k, ok := path[1].(string); ok && secrets[http.CanonicalHeaderKey(k)] {
+				return Redacted
+			}
+			return value
+		}
+		m, ok := value.(map[string]any)
+		if !ok {
+			return value
+		}
+		shown := make(map[string]any, len(m))
+		for k, v := range m {
+			if secrets[http.CanonicalHeaderKey(k)] {
+				v = Redacted
+			}
+			shown[k] = v
+		}
+		return shown
+	}
+	return value
+}

@@ -21,7 +21,7 @@ func Types(opts Options) []engine.NodeType {
 	if client == nil {
 		client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
-	return []engine.NodeType{httpType(client), commandType(), fileType()}
+	return []engine.NodeType{httpType(client), commandType(), fileType(), transformType()}
 }
 
 // Register adds the I/O types to reg.

@@ -75,6 +75,11 @@ type decoder struct {
 	// declared are the workflow's param declarations, once decoded, for checking the
 	// values scenarios and tests give them.
 	declared []*Param
+	// inputDecl is the workflow's input declaration, once decoded, for checking the input
+	// tests give.
+	inputDecl *Input
+	// inputBroken says the declaration had errors, already reported.
+	inputBroken bool
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -35,6 +35,13 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 		w.Params, w.ParamSpecs = d.workflowParams(v)
 		d.declared = w.ParamSpecs
 	}
+	if v := o.get("input"); v != nil {
+		w.Input = d.input(v)
+		d.inputDecl = w.Input
+	}
+	if v := o.get("output"); v != nil {
+		w.Output = d.output(v)
+	}
 	if v := o.get("error_handler"); v != nil {
 		w.ErrorHandler = d.ident(v, "error_handler")
 	}
@@ -557,6 +564,9 @@ func (d *decoder) tests(n *yaml.Node) []*Test {
 			t.Params, t.ParamsPos = d.paramsAt(x, what+".params")
 			d.checkParamValues(x, t.Params, fmt.Sprintf("test %q", t.Name))
 		}
+		if x := o.get("input"); x != nil {
+			t.Input, t.InputPos = d.testInput(x, what+".input")
+		}
 		if x := o.get("expect"); x != nil {
 			t.Expect = d.expect(x, what+".expect")
 		}
@@ -584,7 +594,19 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 	if x := o.get("not_visited"); x != nil {
 		e.NotVisited = d.identList(x, what+".not_visited")
 	}
-	if o.get("status") == nil && o.get("path") == nil && o.get("visited") == nil && o.get("not_visited") == nil {
+	if x := o.get("output"); x != nil {
+		e.Output, e.OutputPos = d.paramsAt(x, what+".output")
+		if e.Output == nil {
+			e.Output = map[string]any{}
+		}
+	}
+	if x := o.get("shared"); x != nil {
+		e.Shared, e.SharedPos = d.paramsAt(x, what+".shared")
+		if e.Shared == nil {
+			e.Shared = map[string]any{}
+		}
+	}
+	if len(o.values) == 0 {
 		d.diags.Errorf(e.Pos, "state at least a status or a path", "%s checks nothing", what)
 	}
 	return e

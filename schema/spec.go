@@ -14,7 +14,11 @@ type Workflow struct {
 	// Params are the workflow's default parameters; scenarios and callers override them.
 	Params map[string]any
 	// ParamSpecs declare the workflow's params, with their types, in file order.
-	ParamSpecs   []*Param
+	ParamSpecs []*Param
+	// Input declares the run's input (nil when the workflow takes none).
+	Input *Input
+	// Output names values computed from the run's state when it ends, in file order.
+	Output       []*Assignment
 	ErrorHandler Ident
 	// MaxSteps bounds the number of node visits in one run (cycles are legal).
 	MaxSteps int
@@ -210,7 +214,10 @@ type Test struct {
 	Seed      int64
 	Params    map[string]any
 	ParamsPos map[string]Pos // where each key of Params is written
-	Expect    Expect
+	// Input is the run's input (nil when the test gives none).
+	Input    map[string]any
+	InputPos Pos
+	Expect   Expect
 }
 
 // Expect states what a test run must show.
@@ -221,6 +228,12 @@ type Expect struct {
 	Path       []Ident
 	Visited    []Ident
 	NotVisited []Ident
+	// Output and Shared are values the run's output and shared store must hold, by
+	// name (nil when not checked); OutputPos and SharedPos say where each is written.
+	Output    map[string]any
+	OutputPos map[string]Pos
+	Shared    map[string]any
+	SharedPos map[string]Pos
 }
 
 // Node returns the node declared with the given name, or nil.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
@@ -90,6 +91,32 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, nodes []string, o r
 	}
 
 	stages(p, res)
+
+	if len(st.params) > 0 {
+		p.section("Params computed")
+		width := 0
+		for _, vp := range st.params {
+			width = max(width, len(vp.Node)+len(fmt.Sprint(vp.Visit))+1)
+		}
+		for _, vp := range st.params {
+			var parts []string
+			for _, k := range sortedKeys(vp.Params) {
+				parts = append(parts, termText(k)+"="+termText(shortJSON(vp.Params[k])))
+			}
+			p.line("  %-*s  %s", width, fmt.Sprintf("%s#%d", vp.Node, vp.Visit), strings.Join(parts, " "))
+		}
+	}
+
+	if len(res.Output) > 0 {
+		p.section("Output")
+		width := 0
+		for k := range res.Output {
+			width = max(width, len(k))
+		}
+		for _, k := range sortedKeys(res.Output) {
+			p.line("  %-*s  %s", width, termText(k), termText(shortJSON(res.Output[k])))
+		}
+	}
 
 	if len(st.retries) > 0 {
 		p.section("Retries")
@@ -313,4 +340,21 @@ func sortedKinds(m map[engine.Kind]int) []engine.Kind {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
+}
+
+// reportValueLimit is how much of a value the text report prints; --format json carries
+// it whole.
+const reportValueLimit = 200
+
+// shortJSON writes a value as JSON for the report, cut at reportValueLimit bytes.
+func shortJSON(v any) string {
+	s := jsonText(v)
+	if len(s) > reportValueLimit {
+		cut := reportValueLimit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + fmt.Sprintf("… (%d bytes; --format json has it all)", len(s))
+	}
+	return s
 }

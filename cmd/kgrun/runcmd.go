@@ -40,6 +40,8 @@ type runFlags struct {
 	maxSteps      int
 	noColor       bool
 	clockStart    string
+	input         string
+	inputJSON     string
 	state         stateFlags
 }
 
@@ -72,6 +74,8 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "override the workflow's max_steps")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
 	fs.StringVar(&f.clockStart, "clock-start", "", "with --virtual-time, start the clock at `TIME` (RFC 3339) instead of where the store's last virtual run left it")
+	fs.StringVar(&f.input, "input", "", "the run's input: a JSON object in `FILE` (- for stdin), checked against the workflow's input declaration")
+	fs.StringVar(&f.inputJSON, "input-json", "", "the run's input as JSON text, `'{...}'`")
 	f.state.register(fs, true)
 	return fs, f
 }
@@ -111,6 +115,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return usageError(stderr, "run", err)
 	}
+	input, err := readInput(f.input, f.inputJSON, stdin)
+	if err == nil {
+		input, err = g.Spec().CheckInput(input)
+	}
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
 	logger, err := f.logger(stderr)
 	if err != nil {
 		return usageError(stderr, "run", err)
@@ -142,7 +153,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		clock = engine.NewVirtualClock(start)
 	}
-	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Clock: clock, Tracer: tracer, Logger: logger,
+	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: clock, Tracer: tracer, Logger: logger,
 		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
 	if f.runs > 1 {
 		return runMany(ctx, g, opts, f, st, stdout, stderr)

@@ -15,6 +15,15 @@ type stats struct {
 	waits       map[string]time.Duration
 	retryKinds  map[string]map[engine.Kind]int
 	transitions []transition
+	// params are the values the first visits' ${{ }} params computed, as traced
+	// (secrets already redacted by their node types), up to reportPathLimit visits.
+	params []visitParams
+}
+
+type visitParams struct {
+	Node   string
+	Visit  int
+	Params map[string]any
 }
 
 type transition struct {
@@ -32,12 +41,18 @@ func newStats() *stats {
 
 func (s *stats) Event(e engine.Event) {
 	switch e.Kind {
-	case engine.EventRetryScheduled, engine.EventBreakerState:
+	case engine.EventRetryScheduled, engine.EventBreakerState, engine.EventParams:
 	default:
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e.Kind == engine.EventParams {
+		if len(s.params) < reportPathLimit {
+			s.params = append(s.params, visitParams{Node: e.Node, Visit: e.Visit, Params: e.Params})
+		}
+		return
+	}
 	if e.Kind == engine.EventRetryScheduled {
 		s.retries[e.Node]++
 		s.waits[e.Node] += time.Duration(e.Delay)

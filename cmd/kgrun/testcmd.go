@@ -91,7 +91,7 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 			for k, v := range t.Params {
 				params[k] = v
 			}
-			res, err := g.Run(ctx, engine.RunOptions{Scenario: t.Scenario.Name, Seed: t.Seed, Params: params,
+			res, err := g.Run(ctx, engine.RunOptions{Scenario: t.Scenario.Name, Seed: t.Seed, Params: params, Input: t.Input,
 				Clock: engine.NewVirtualClock(engine.Epoch)})
 			if err != nil {
 				fmt.Fprintf(stderr, "kgrun test: %s: %s\n", termText(t.Name), termText(err.Error()))
@@ -163,5 +163,44 @@ func expectations(e schema.Expect, res *engine.Result) []string {
 			problems = append(problems, fmt.Sprintf("not_visited: %s was visited (path %s)", id.Name, strings.Join(path, " > ")))
 		}
 	}
+	problems = append(problems, valueDiffs("output", e.Output, res.Output)...)
+	problems = append(problems, valueDiffs("shared", e.Shared, res.Shared)...)
 	return problems
+}
+
+// valueDiffs compares the values a test expects with the run's, key by key, as JSON (so
+// 5 and 5.0 are equal, as they are to an expression), and lists each difference.
+func valueDiffs(what string, want, got map[string]any) []string {
+	var problems []string
+	for _, k := range sortedKeys(want) {
+		g, ok := got[k]
+		if !ok {
+			has := "nothing"
+			if len(got) > 0 {
+				has = strings.Join(sortedKeys(got), ", ")
+			}
+			problems = append(problems, fmt.Sprintf("%s.%s: missing, want %s (%s has %s)", what, k, jsonText(want[k]), what, has))
+			continue
+		}
+		if gs, ws := jsonText(g), jsonText(want[k]); gs != ws {
+			problems = append(problems, fmt.Sprintf("%s.%s: got %s, want %s", what, k, gs, ws))
+		}
+	}
+	return problems
+}
+
+// jsonText writes a value as canonical JSON (map keys sorted, numbers as JSON numbers),
+// so that values compare by what they are, not by their Go types.
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	var norm any
+	if json.Unmarshal(b, &norm) == nil {
+		if nb, err := json.Marshal(norm); err == nil {
+			return string(nb)
+		}
+	}
+	return string(b)
 }
