@@ -1,0 +1,263 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/kgrun/kgrun/engine"
+)
+
+// runRow is one row of the runs table as read.
+type runRow struct {
+	id                  int64
+	workflow, status    string
+	started             int64
+	info, progress      []byte
+	infoSum, progresSum int64
+}
+
+const runColumns = `id, workflow, status, started, info, info_sum, progress, progress_sum`
+
+func scanRun(sc interface{ Scan(...any) error }) (*runRow, error) {
+	r := new(runRow)
+	err := sc.Scan(&r.id, &r.workflow, &r.status, &r.started, &r.info, &r.infoSum, &r.progress, &r.progresSum)
+	return r, err
+}
+
+// decode checks the row's records and columns and builds its RunMeta; a damaged row
+// gives a DamageError naming the record.
+func (s *SQLite) decode(r *runRow) (*RunMeta, error) {
+	id := strconv.FormatInt(r.id, 10)
+	m := new(RunMeta)
+	damage := func(record, reason string) error {
+		return &DamageError{Store: s.path, Run: id, Record: record, Reason: reason}
+	}
+	if err := decodeRecord("run_info", id, r.info, r.infoSum, &m.RunInfo); err != nil {
+		return nil, damage("run record", err.Error())
+	}
+	if err := decodeRecord("run_progress", id, r.progress, r.progresSum, &m.RunProgress); err != nil {
+		return nil, damage("progress record", err.Error())
+	}
+	switch {
+	case m.ID != id:
+		return nil, damage("run record", fmt.Sprintf("names run %q", m.ID))
+	case m.Workflow != r.workflow:
+		return nil, damage("workflow column", fmt.Sprintf("says %q where the run record says %q", r.workflow, m.Workflow))
+	case m.Status != r.status:
+		return nil, damage("status column", fmt.Sprintf("says %q where the progress record says %q", r.status, m.Status))
+	case m.Started.UnixNano() != r.started:
+		return nil, damage("started column", "differs from the run record")
+	}
+	return m, nil
+}
+
+// Run returns a run's metadata.
+func (s *SQLite) Run(id string) (*RunMeta, error) {
+	k, err := runKey(id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := scanRun(s.db.QueryRow(`SELECT `+runColumns+` FROM runs WHERE id = ?`, k))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w %s: kgrun runs lists the runs this store holds", ErrNoRun, id)
+	}
+	if err != nil {
+		return nil, s.fail(id, "run record", err)
+	}
+	return s.decode(r)
+}
+
+// Runs returns the runs f selects, newest first; damaged ones carry Damage.
+func (s *SQLite) Runs(f RunFilter) ([]*RunMeta, error) {
+	var where []string
+	var args []any
+	if f.Workflow != "" {
+		where = append(where, "workflow = ?")
+		args = append(args, f.Workflow)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "started >= ?")
+		args = append(args, f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "started < ?")
+		args = append(args, f.Until.UnixNano())
+	}
+	switch f.Status {
+	case "", "damaged":
+	case StatusCrashed:
+		where = append(where, "status = ?")
+		args = append(args, StatusRunning)
+	default:
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	}
+	q := `SELECT ` + runColumns + ` FROM runs`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.Query(q+` ORDER BY id DESC`, args...)
+	if err != nil {
+		return nil, s.fail("", "runs table", err)
+	}
+	defer rows.Close()
+	var out []*RunMeta
+	for rows.Next() && (f.Limit <= 0 || len(out) < f.Limit) {
+		r, err := scanRun(rows)
+		if err != nil {
+			// a column of the wrong type, written by hand: this row is damaged
+			out = append(out, &RunMeta{Damage: "its columns cannot be read: " + err.Error()})
+			continue
+		}
+		m, err := s.decode(r)
+		if err != nil {
+			m = &RunMeta{Damage: err.Error()}
+			m.ID = strconv.FormatInt(r.id, 10)
+		}
+		if f.Status == "" || StatusOf(m) == f.Status {
+			out = append(out, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("", "runs table", err)
+	}
+	return out, nil
+}
+
+// Checkpoints calls fn with a run's checkpoints, in order, through seq through (all
+// when through is 0). A missing checkpoint in the sequence is damage.
+func (s *SQLite) Checkpoints(id string, through int, fn func(*engine.Checkpoint) error) error {
+	k, err := runKey(id)
+	if err != nil {
+		return err
+	}
+	if through <= 0 {
+		through = int(^uint(0) >> 1)
+	}
+	return s.records("checkpoints", "seq", "checkpoint", id, k, through, func(seq int, data []byte, sum int64) error {
+		cp := new(engine.Checkpoint)
+		if err := decodeRecord("checkpoint", cpKey(id, seq), data, sum, cp); err != nil {
+			return err
+		}
+		if cp.Seq != seq {
+			return fmt.Errorf("says it is visit %d", cp.Seq)
+		}
+		if err := fn(cp); err != nil {
+			return userError{err}
+		}
+		return nil
+	})
+}
+
+// userError marks an error returned by a caller's fn, which records passes on as is.
+type userError struct{ err error }
+
+func (e userError) Error() string { return e.err.Error() }
+
+// records walks one of a run's journal tables in key order through key through,
+// checking that keys run 1, 2, 3, ... and naming the record that fails.
+func (s *SQLite) records(table, keyCol, what, id string, k int64, through int, fn func(n int, data []byte, sum int64) error) error {
+	rows, err := s.db.Query(`SELECT `+keyCol+`, data, sum FROM `+table+` WHERE run = ? AND `+keyCol+` <= ? ORDER BY `+keyCol, k, through)
+	if err != nil {
+		return s.fail(id, what+"s", err)
+	}
+	defer rows.Close()
+	want := 1
+	for rows.Next() {
+		var n int
+		var data []byte
+		var sum int64
+		if err := rows.Scan(&n, &data, &sum); err != nil {
+			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, want), Reason: "cannot be read: " + err.Error()}
+		}
+		if n != want {
+			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, want), Reason: fmt.Sprintf("is missing (the next one stored is %d)", n)}
+		}
+		if err := fn(n, data, sum); err != nil {
+			var ue userError
+			if errors.As(err, &ue) {
+				return ue.err
+			}
+			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, n), Reason: err.Error()}
+		}
+		want++
+	}
+	return s.fail(id, what+"s", rows.Err())
+}
+
+// LastCheckpoint returns a run's last checkpoint, or nil when it has none.
+func (s *SQLite) LastCheckpoint(id string) (*engine.Checkpoint, error) {
+	k, err := runKey(id)
+	if err != nil {
+		return nil, err
+	}
+	var seq int
+	var data []byte
+	var sum int64
+	err = s.db.QueryRow(`SELECT seq, data, sum FROM checkpoints WHERE run = ? ORDER BY seq DESC LIMIT 1`, k).Scan(&seq, &data, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	record := fmt.Sprintf("checkpoint %d", seq)
+	if err != nil {
+		return nil, s.fail(id, "last checkpoint", err)
+	}
+	cp := new(engine.Checkpoint)
+	if err := decodeRecord("checkpoint", cpKey(id, seq), data, sum, cp); err != nil {
+		return nil, &DamageError{Store: s.path, Run: id, Record: record, Reason: err.Error()}
+	}
+	if cp.Seq != seq {
+		return nil, &DamageError{Store: s.path, Run: id, Record: record, Reason: fmt.Sprintf("says it is visit %d", cp.Seq)}
+	}
+	return cp, nil
+}
+
+// EventCount returns how many trace events a run has stored.
+func (s *SQLite) EventCount(id string) (int, error) {
+	k, err := runKey(id)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.db.QueryRow(`SELECT COUNT(*) FROM events WHERE run = ?`, k).Scan(&n)
+	return n, s.fail(id, "events", err)
+}
+
+// Events calls fn with a run's stored trace events, in order.
+func (s *SQLite) Events(id string, fn func(engine.Event) error) error {
+	k, err := runKey(id)
+	if err != nil {
+		return err
+	}
+	return s.records("events", "n", "event", id, k, int(^uint(0)>>1), func(n int, data []byte, sum int64) error {
+		var e engine.Event
+		if err := decodeRecord("event", cpKey(id, n), data, sum, &e); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return userError{err}
+		}
+		return nil
+	})
+}
+
+// State reads a named state entry into v.
+func (s *SQLite) State(name string, v any) (bool, error) {
+	var data []byte
+	var sum int64
+	err := s.db.QueryRow(`SELECT data, sum FROM state WHERE key = ?`, name).Scan(&data, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	record := fmt.Sprintf("state %q", name)
+	if err != nil {
+		return false, s.fail("", record, err)
+	}
+	if err := decodeRecord("state", name, data, sum, v); err != nil {
+		return true, &DamageError{Store: s.path, Record: record, Reason: err.Error()}
+	}
+	return true, nil
+}
