@@ -161,16 +161,31 @@ func (s *SQLite) Check() (*CheckReport, error) {
 			rep.Problems = append(rep.Problems, m.Damage)
 			continue
 		}
-		if err := s.records("checkpoints", "seq", "checkpoint", m.ID, mustKey(m.ID), int(^uint(0)>>1), func(n int, data []byte, sum int64) error {
-			rep.Checkpoints++
-			return decodeRecord("checkpoint", cpKey(m.ID, n), data, sum, new(struct{ Seq int }))
-		}); err != nil {
-			rep.Problems = append(rep.Problems, err.Error())
-		}
-		if err := s.records("events", "n", "event", m.ID, mustKey(m.ID), int(^uint(0)>>1), func(n int, data []byte, sum int64) error {
-			rep.Events++
-			return decodeRecord("event", cpKey(m.ID, n), data, sum, new(struct{}))
-		}); err != nil {
+		err := s.readJournal(m.ID, func(tx *sql.Tx, k int64, p *RunProgress) error {
+			if err := s.records(tx, "checkpoints", "seq", "checkpoint", m.ID, k, p.Checkpoints, func(n int, data []byte, sum int64) error {
+				rep.Checkpoints++
+				_, err := decodeCheckpoint(m.ID, n, data, sum)
+				return err
+			}); err != nil {
+				rep.Problems = append(rep.Problems, err.Error())
+			}
+			if err := s.records(tx, "events", "n", "event", m.ID, k, p.Events, func(n int, data []byte, sum int64) error {
+				rep.Events++
+				return decodeRecord("event", cpKey(m.ID, n), data, sum, new(struct{}))
+			}); err != nil {
+				rep.Problems = append(rep.Problems, err.Error())
+			}
+			var beyond int
+			if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM checkpoints WHERE run = ? AND seq > ?) + (SELECT COUNT(*) FROM events WHERE run = ? AND n > ?)`,
+				k, p.Checkpoints, k, p.Events).Scan(&beyond); err != nil {
+				return s.fail(m.ID, "journal", err)
+			}
+			if beyond > 0 {
+				rep.Problems = append(rep.Problems, (&DamageError{Store: s.path, Run: m.ID, Record: "journal", Reason: fmt.Sprintf("holds %d records beyond what the run's progress counts", beyond)}).Error())
+			}
+			return nil
+		})
+		if err != nil {
 			rep.Problems = append(rep.Problems, err.Error())
 		}
 	}
@@ -203,9 +218,4 @@ func (s *SQLite) Check() (*CheckReport, error) {
 		rep.Problems = append(rep.Problems, s.fail("", "state", err).Error())
 	}
 	return rep, nil
-}
-
-func mustKey(id string) int64 {
-	n, _ := strconv.ParseInt(id, 10, 64)
-	return n
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -127,29 +128,65 @@ func (s *SQLite) Runs(f RunFilter) ([]*RunMeta, error) {
 	return out, nil
 }
 
-// Checkpoints calls fn with a run's checkpoints, in order, through seq through (all
-// when through is 0). A missing checkpoint in the sequence is damage.
-func (s *SQLite) Checkpoints(id string, through int, fn func(*engine.Checkpoint) error) error {
+// readJournal runs fn in one read transaction (a consistent snapshot, which writers do
+// not wait for) with the run's progress, whose counts say how many records to expect.
+func (s *SQLite) readJournal(id string, fn func(tx *sql.Tx, k int64, p *RunProgress) error) error {
 	k, err := runKey(id)
 	if err != nil {
 		return err
 	}
-	if through <= 0 {
-		through = int(^uint(0) >> 1)
+	tx, err := s.db.BeginTx(context.Background(), &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.fail(id, "", err)
 	}
-	return s.records("checkpoints", "seq", "checkpoint", id, k, through, func(seq int, data []byte, sum int64) error {
-		cp := new(engine.Checkpoint)
-		if err := decodeRecord("checkpoint", cpKey(id, seq), data, sum, cp); err != nil {
-			return err
+	defer tx.Rollback()
+	var data []byte
+	var sum int64
+	err = tx.QueryRow(`SELECT progress, progress_sum FROM runs WHERE id = ?`, k).Scan(&data, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w %s: kgrun runs lists the runs this store holds", ErrNoRun, id)
+	}
+	if err != nil {
+		return s.fail(id, "progress record", err)
+	}
+	p := new(RunProgress)
+	if err := decodeRecord("run_progress", id, data, sum, p); err != nil {
+		return &DamageError{Store: s.path, Run: id, Record: "progress record", Reason: err.Error()}
+	}
+	return fn(tx, k, p)
+}
+
+// Checkpoints calls fn with a run's checkpoints, in order, through seq through (all
+// when through is 0). A missing checkpoint is damage.
+func (s *SQLite) Checkpoints(id string, through int, fn func(*engine.Checkpoint) error) error {
+	return s.readJournal(id, func(tx *sql.Tx, k int64, p *RunProgress) error {
+		want := p.Checkpoints
+		if through > 0 {
+			want = min(through, want)
 		}
-		if cp.Seq != seq {
-			return fmt.Errorf("says it is visit %d", cp.Seq)
-		}
-		if err := fn(cp); err != nil {
-			return userError{err}
-		}
-		return nil
+		return s.records(tx, "checkpoints", "seq", "checkpoint", id, k, want, func(seq int, data []byte, sum int64) error {
+			cp, err := decodeCheckpoint(id, seq, data, sum)
+			if err != nil {
+				return err
+			}
+			if err := fn(cp); err != nil {
+				return userError{err}
+			}
+			return nil
+		})
 	})
+}
+
+// decodeCheckpoint checks and decodes checkpoint seq of run id.
+func decodeCheckpoint(id string, seq int, data []byte, sum int64) (*engine.Checkpoint, error) {
+	cp := new(engine.Checkpoint)
+	if err := decodeRecord("checkpoint", cpKey(id, seq), data, sum, cp); err != nil {
+		return nil, err
+	}
+	if cp.Seq != seq {
+		return nil, fmt.Errorf("says it is visit %d", cp.Seq)
+	}
+	return cp, nil
 }
 
 // userError marks an error returned by a caller's fn, which records passes on as is.
@@ -157,24 +194,24 @@ type userError struct{ err error }
 
 func (e userError) Error() string { return e.err.Error() }
 
-// records walks one of a run's journal tables in key order through key through,
-// checking that keys run 1, 2, 3, ... and naming the record that fails.
-func (s *SQLite) records(table, keyCol, what, id string, k int64, through int, fn func(n int, data []byte, sum int64) error) error {
-	rows, err := s.db.Query(`SELECT `+keyCol+`, data, sum FROM `+table+` WHERE run = ? AND `+keyCol+` <= ? ORDER BY `+keyCol, k, through)
+// records walks one of a run's journal tables in key order: keys 1 to want, each once,
+// no more and no fewer; it names the record that fails.
+func (s *SQLite) records(tx *sql.Tx, table, keyCol, what, id string, k int64, want int, fn func(n int, data []byte, sum int64) error) error {
+	rows, err := tx.Query(`SELECT `+keyCol+`, data, sum FROM `+table+` WHERE run = ? AND `+keyCol+` <= ? ORDER BY `+keyCol, k, want)
 	if err != nil {
 		return s.fail(id, what+"s", err)
 	}
 	defer rows.Close()
-	want := 1
+	next := 1
 	for rows.Next() {
 		var n int
 		var data []byte
 		var sum int64
 		if err := rows.Scan(&n, &data, &sum); err != nil {
-			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, want), Reason: "cannot be read: " + err.Error()}
+			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, next), Reason: "cannot be read: " + err.Error()}
 		}
-		if n != want {
-			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, want), Reason: fmt.Sprintf("is missing (the next one stored is %d)", n)}
+		if n != next {
+			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, next), Reason: fmt.Sprintf("is missing (the next one stored is %d)", n)}
 		}
 		if err := fn(n, data, sum); err != nil {
 			var ue userError
@@ -183,64 +220,65 @@ func (s *SQLite) records(table, keyCol, what, id string, k int64, through int, f
 			}
 			return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, n), Reason: err.Error()}
 		}
-		want++
+		next++
 	}
-	return s.fail(id, what+"s", rows.Err())
+	if err := rows.Err(); err != nil {
+		return s.fail(id, what+"s", err)
+	}
+	if next <= want {
+		return &DamageError{Store: s.path, Run: id, Record: fmt.Sprintf("%s %d", what, next), Reason: fmt.Sprintf("is missing: the run's progress counts %d", want)}
+	}
+	return nil
 }
 
 // LastCheckpoint returns a run's last checkpoint, or nil when it has none.
 func (s *SQLite) LastCheckpoint(id string) (*engine.Checkpoint, error) {
-	k, err := runKey(id)
-	if err != nil {
-		return nil, err
-	}
-	var seq int
-	var data []byte
-	var sum int64
-	err = s.db.QueryRow(`SELECT seq, data, sum FROM checkpoints WHERE run = ? ORDER BY seq DESC LIMIT 1`, k).Scan(&seq, &data, &sum)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	record := fmt.Sprintf("checkpoint %d", seq)
-	if err != nil {
-		return nil, s.fail(id, "last checkpoint", err)
-	}
-	cp := new(engine.Checkpoint)
-	if err := decodeRecord("checkpoint", cpKey(id, seq), data, sum, cp); err != nil {
-		return nil, &DamageError{Store: s.path, Run: id, Record: record, Reason: err.Error()}
-	}
-	if cp.Seq != seq {
-		return nil, &DamageError{Store: s.path, Run: id, Record: record, Reason: fmt.Sprintf("says it is visit %d", cp.Seq)}
-	}
-	return cp, nil
+	var cp *engine.Checkpoint
+	err := s.readJournal(id, func(tx *sql.Tx, k int64, p *RunProgress) error {
+		if p.Checkpoints == 0 {
+			return nil
+		}
+		var data []byte
+		var sum int64
+		record := fmt.Sprintf("checkpoint %d", p.Checkpoints)
+		err := tx.QueryRow(`SELECT data, sum FROM checkpoints WHERE run = ? AND seq = ?`, k, p.Checkpoints).Scan(&data, &sum)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &DamageError{Store: s.path, Run: id, Record: record, Reason: "is missing: the run's progress counts it"}
+		}
+		if err != nil {
+			return s.fail(id, record, err)
+		}
+		if cp, err = decodeCheckpoint(id, p.Checkpoints, data, sum); err != nil {
+			return &DamageError{Store: s.path, Run: id, Record: record, Reason: err.Error()}
+		}
+		return nil
+	})
+	return cp, err
 }
 
 // EventCount returns how many trace events a run has stored.
 func (s *SQLite) EventCount(id string) (int, error) {
-	k, err := runKey(id)
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = s.db.QueryRow(`SELECT COUNT(*) FROM events WHERE run = ?`, k).Scan(&n)
-	return n, s.fail(id, "events", err)
+	n := 0
+	err := s.readJournal(id, func(_ *sql.Tx, _ int64, p *RunProgress) error {
+		n = p.Events
+		return nil
+	})
+	return n, err
 }
 
 // Events calls fn with a run's stored trace events, in order.
 func (s *SQLite) Events(id string, fn func(engine.Event) error) error {
-	k, err := runKey(id)
-	if err != nil {
-		return err
-	}
-	return s.records("events", "n", "event", id, k, int(^uint(0)>>1), func(n int, data []byte, sum int64) error {
-		var e engine.Event
-		if err := decodeRecord("event", cpKey(id, n), data, sum, &e); err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return userError{err}
-		}
-		return nil
+	return s.readJournal(id, func(tx *sql.Tx, k int64, p *RunProgress) error {
+		return s.records(tx, "events", "n", "event", id, k, p.Events, func(n int, data []byte, sum int64) error {
+			var e engine.Event
+			if err := decodeRecord("event", cpKey(id, n), data, sum, &e); err != nil {
+				return err
+			}
+			if err := fn(e); err != nil {
+				return userError{err}
+			}
+			return nil
+		})
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -128,10 +129,20 @@ func (s *SQLite) init() error {
 	var v string
 	err := s.db.QueryRow(`SELECT value FROM meta WHERE key = 'format'`).Scan(&v)
 	if err == nil {
-		return s.checkFormat(v)
+		if err := s.checkFormat(v); err != nil {
+			return err
+		}
+		return s.checkTables()
 	}
 	if !errors.Is(err, sql.ErrNoRows) && !isNoTable(err) {
 		return s.fail("", "", err)
+	}
+	var tables int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master`).Scan(&tables); err != nil {
+		return s.fail("", "", err)
+	}
+	if tables > 0 {
+		return &DamageError{Store: s.path, Record: "format record", Reason: "is missing from a store that holds tables"}
 	}
 	return s.tx(func(tx *sql.Tx) error {
 		if _, err := tx.Exec(schema); err != nil {
@@ -162,6 +173,27 @@ func (s *SQLite) checkFormat(v string) error {
 	return nil
 }
 
+// tableColumns are the columns each table of format 2 has.
+var tableColumns = map[string]string{
+	"meta":        "key, value",
+	"runs":        runColumns,
+	"checkpoints": "run, seq, data, sum",
+	"events":      "run, n, data, sum",
+	"state":       "key, data, sum",
+}
+
+// checkTables makes sure every table is there with its columns.
+func (s *SQLite) checkTables() error {
+	for table, cols := range tableColumns {
+		rows, err := s.db.Query(`SELECT ` + cols + ` FROM ` + table + ` LIMIT 0`)
+		if err != nil {
+			return &DamageError{Store: s.path, Record: "table " + table, Reason: "is not as kgrun writes it: " + err.Error()}
+		}
+		rows.Close()
+	}
+	return nil
+}
+
 func isNoTable(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_ERROR && bytes.Contains([]byte(se.Error()), []byte("no such table"))
@@ -180,11 +212,17 @@ func (s *SQLite) fail(run, record string, err error) error {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_MISMATCH:
 			return &DamageError{Store: s.path, Run: run, Record: record, Reason: "cannot be read: " + se.Error()}
 		case sqlite3.SQLITE_FULL:
 			return fmt.Errorf("store %s: the disk is full: %w; free space, or name another store with --state PATH", s.path, err)
+		case sqlite3.SQLITE_IOERR:
+			if se.Code() == sqlite3.SQLITE_IOERR|(2<<8) { // SHORT_READ: the file ends early
+				return &DamageError{Store: s.path, Run: run, Record: record, Reason: "is cut short: " + se.Error()}
+			}
 		}
+	} else if strings.Contains(err.Error(), "Scan error") {
+		return &DamageError{Store: s.path, Run: run, Record: record, Reason: "holds a value of the wrong type: " + err.Error()}
 	}
 	return fmt.Errorf("store %s: %w", s.path, err)
 }
@@ -277,19 +315,26 @@ func (s *SQLite) Write(b *Batch) error {
 			return err
 		}
 	}
+	if b.Progress == nil && (b.Truncate || len(b.Checkpoints) > 0 || len(b.Events) > 0) {
+		return fmt.Errorf("store: a batch that changes run %s's journal must carry its progress, which counts the journal's records", id)
+	}
 	err := s.tx(func(tx *sql.Tx) error {
 		if b.Info != nil {
 			if err := writeInfo(tx, b.Info); err != nil {
 				return err
 			}
 		}
+		if err := appendJournal(tx, id, b); err != nil {
+			return err
+		}
 		if b.Progress != nil {
+			if err := tx.QueryRow(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM checkpoints WHERE run = ?), (SELECT COALESCE(MAX(n), 0) FROM events WHERE run = ?)`, id, id).
+				Scan(&b.Progress.Checkpoints, &b.Progress.Events); err != nil {
+				return err
+			}
 			if err := writeProgress(tx, id, b.Progress); err != nil {
 				return err
 			}
-		}
-		if err := appendJournal(tx, id, b); err != nil {
-			return err
 		}
 		for name, v := range b.State {
 			data, err := json.Marshal(v)

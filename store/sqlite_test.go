@@ -66,7 +66,7 @@ func TestRunsJournalAndState(t *testing.T) {
 	}
 
 	ev, _ := json.Marshal(engine.Event{Seq: 1, Kind: engine.EventRunStart, Node: "a"})
-	err = s.Write(&Batch{RunID: "2", Checkpoints: []EncodedCheckpoint{checkpoint(1, "a", "b"), checkpoint(2, "b", "c"), checkpoint(3, "c", "")},
+	err = s.Write(&Batch{RunID: "2", Progress: &RunProgress{Status: StatusRunning}, Checkpoints: []EncodedCheckpoint{checkpoint(1, "a", "b"), checkpoint(2, "b", "c"), checkpoint(3, "c", "")},
 		Events: []json.RawMessage{ev, ev}, State: map[string]any{"breaker/w/api": map[string]int{"failures": 2}}})
 	if err != nil {
 		t.Fatal(err)
@@ -77,11 +77,14 @@ func TestRunsJournalAndState(t *testing.T) {
 	if got := seqs(t, s, "2", 2); got != "1:a 2:b" {
 		t.Fatalf("checkpoints through 2: %q", got)
 	}
+	if err := s.Write(&Batch{RunID: "2", Checkpoints: []EncodedCheckpoint{checkpoint(4, "y", "")}}); err == nil {
+		t.Fatal("a batch appending to a journal without the run's progress was accepted")
+	}
 	if got := seqs(t, s, "1", 0); got != "" {
 		t.Fatalf("run 1 has checkpoints %q", got)
 	}
 	// A redrive from visit 2 replaces what followed visit 1.
-	if err := s.Write(&Batch{RunID: "2", Truncate: true, TruncateAfter: 1, Checkpoints: []EncodedCheckpoint{checkpoint(2, "x", "")}}); err != nil {
+	if err := s.Write(&Batch{RunID: "2", Progress: &RunProgress{Status: StatusRunning}, Truncate: true, TruncateAfter: 1, Checkpoints: []EncodedCheckpoint{checkpoint(2, "x", "")}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := seqs(t, s, "2", 0); got != "1:a 2:x" {

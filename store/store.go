@@ -138,6 +138,10 @@ type RunProgress struct {
 	EventsDropped int `json:"events_dropped,omitempty"`
 	// Owner names the process running the run (host/pid) while Status is running.
 	Owner string `json:"owner,omitempty"`
+	// Checkpoints and Events count the records the run's journal and trace hold; Write
+	// keeps them, and a read that finds fewer reports damage instead of a shorter run.
+	Checkpoints int `json:"checkpoints"`
+	Events      int `json:"events"`
 }
 
 // StatusRunning marks a run some process is running.
