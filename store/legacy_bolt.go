@@ -164,7 +164,7 @@ func copyBolt(tx *bolt.Tx, dst *SQLite) error {
 
 // insertRun writes a migrated run under its own ID.
 func (s *SQLite) insertRun(b *Batch) error {
-	if _, err := s.db.Exec(`INSERT INTO runs(id, workflow, status, started, info, info_sum, progress, progress_sum) VALUES(?, '', '', 0, x'', 0, x'', 0)`, b.RunID); err != nil {
+	if _, err := s.db.Exec(`INSERT INTO runs(id, workflow, status, started, progress, progress_sum) VALUES(?, '', '', 0, x'', 0)`, b.RunID); err != nil {
 		return err
 	}
 	return s.Write(b)

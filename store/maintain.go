@@ -40,7 +40,7 @@ func (s *SQLite) Prune(o PruneOptions) (*Pruned, error) {
 				for _, c := range []struct {
 					q string
 					n *int
-				}{{`DELETE FROM checkpoints WHERE run = ?`, &out.Checkpoints}, {`DELETE FROM events WHERE run = ?`, &out.Events}, {`DELETE FROM runs WHERE id = ?`, &out.Runs}} {
+				}{{`DELETE FROM checkpoints WHERE run = ?`, &out.Checkpoints}, {`DELETE FROM events WHERE run = ?`, &out.Events}, {`DELETE FROM run_info WHERE run = ?`, new(int)}, {`DELETE FROM runs WHERE id = ?`, &out.Runs}} {
 					r, err := tx.Exec(c.q, id)
 					if err != nil {
 						return err
@@ -190,7 +190,7 @@ func (s *SQLite) Check() (*CheckReport, error) {
 		}
 	}
 	var orphans int
-	if err := s.db.QueryRow(`SELECT (SELECT COUNT(*) FROM checkpoints WHERE run NOT IN (SELECT id FROM runs)) + (SELECT COUNT(*) FROM events WHERE run NOT IN (SELECT id FROM runs))`).Scan(&orphans); err != nil {
+	if err := s.db.QueryRow(`SELECT (SELECT COUNT(*) FROM checkpoints WHERE run NOT IN (SELECT id FROM runs)) + (SELECT COUNT(*) FROM events WHERE run NOT IN (SELECT id FROM runs)) + (SELECT COUNT(*) FROM run_info WHERE run NOT IN (SELECT id FROM runs))`).Scan(&orphans); err != nil {
 		rep.Problems = append(rep.Problems, s.fail("", "journal", err).Error())
 	} else if orphans > 0 {
 		rep.Problems = append(rep.Problems, (&DamageError{Store: s.path, Record: "journal", Reason: fmt.Sprintf("holds %d records of runs it does not list", orphans)}).Error())

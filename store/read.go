@@ -20,7 +20,12 @@ type runRow struct {
 	infoSum, progresSum int64
 }
 
-const runColumns = `id, workflow, status, started, info, info_sum, progress, progress_sum`
+// runColumns and runTables read a run's row with its description; a missing
+// description reads as a record whose sum fails.
+const (
+	runColumns = `r.id, r.workflow, r.status, r.started, COALESCE(i.info, x''), COALESCE(i.info_sum, -1), r.progress, r.progress_sum`
+	runTables  = `runs r LEFT JOIN run_info i ON i.run = r.id`
+)
 
 func scanRun(sc interface{ Scan(...any) error }) (*runRow, error) {
 	r := new(runRow)
@@ -61,7 +66,7 @@ func (s *SQLite) Run(id string) (*RunMeta, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := scanRun(s.db.QueryRow(`SELECT `+runColumns+` FROM runs WHERE id = ?`, k))
+	r, err := scanRun(s.db.QueryRow(`SELECT `+runColumns+` FROM `+runTables+` WHERE r.id = ?`, k))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w %s: kgrun runs lists the runs this store holds", ErrNoRun, id)
 	}
@@ -76,31 +81,31 @@ func (s *SQLite) Runs(f RunFilter) ([]*RunMeta, error) {
 	var where []string
 	var args []any
 	if f.Workflow != "" {
-		where = append(where, "workflow = ?")
+		where = append(where, "r.workflow = ?")
 		args = append(args, f.Workflow)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, "started >= ?")
+		where = append(where, "r.started >= ?")
 		args = append(args, f.Since.UnixNano())
 	}
 	if !f.Until.IsZero() {
-		where = append(where, "started < ?")
+		where = append(where, "r.started < ?")
 		args = append(args, f.Until.UnixNano())
 	}
 	switch f.Status {
 	case "", "damaged":
 	case StatusCrashed:
-		where = append(where, "status = ?")
+		where = append(where, "r.status = ?")
 		args = append(args, StatusRunning)
 	default:
-		where = append(where, "status = ?")
+		where = append(where, "r.status = ?")
 		args = append(args, f.Status)
 	}
-	q := `SELECT ` + runColumns + ` FROM runs`
+	q := `SELECT ` + runColumns + ` FROM ` + runTables
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.Query(q+` ORDER BY id DESC`, args...)
+	rows, err := s.db.Query(q+` ORDER BY r.id DESC`, args...)
 	if err != nil {
 		return nil, s.fail("", "runs table", err)
 	}

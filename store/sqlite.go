@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -41,8 +42,9 @@ const formatVersion = 2
 // sqliteMagic starts every SQLite database file.
 var sqliteMagic = []byte("SQLite format 3\x00")
 
-// schema is the layout of format 2. Runs keep their static description (info, written
-// once per invocation) apart from their progress (rewritten per commit). The workflow,
+// schema is the layout of format 2. Runs keep their static description (run_info,
+// written once per invocation, large for large workflows) in a table of its own, apart
+// from their progress (rewritten per commit): SQLite rewrites a whole row on update. The workflow,
 // status and started columns repeat what the checksummed records hold, for filtering;
 // a read compares them.
 const schema = `
@@ -50,8 +52,8 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs(
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	workflow TEXT NOT NULL, status TEXT NOT NULL, started INTEGER NOT NULL,
-	info BLOB NOT NULL, info_sum INTEGER NOT NULL,
 	progress BLOB NOT NULL, progress_sum INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS run_info(run INTEGER PRIMARY KEY, info BLOB NOT NULL, info_sum INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
 CREATE TABLE IF NOT EXISTS checkpoints(run INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, sum INTEGER NOT NULL,
 	PRIMARY KEY(run, seq)) WITHOUT ROWID;
@@ -66,6 +68,44 @@ CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, data BLOB NOT NULL, sum I
 type SQLite struct {
 	db   *sql.DB
 	path string
+	// stmts caches the statements a commit runs, prepared once per connection.
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// exec runs a statement of a write transaction through the statement cache.
+func (s *SQLite) exec(tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return tx.Stmt(st).Exec(args...)
+}
+
+// queryRow is exec for a statement that returns one row.
+func (s *SQLite) queryRow(tx *sql.Tx, q string, args ...any) *sql.Row {
+	st, err := s.stmt(q)
+	if err != nil {
+		return tx.QueryRow(q, args...) // reports the same error
+	}
+	return tx.Stmt(st).QueryRow(args...)
+}
+
+func (s *SQLite) stmt(q string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := s.db.Prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[q] = st
+	return st, nil
 }
 
 // Open opens the store at path, creating it (0600, in a 0700 directory it creates) unless
@@ -176,7 +216,8 @@ func (s *SQLite) checkFormat(v string) error {
 // tableColumns are the columns each table of format 2 has.
 var tableColumns = map[string]string{
 	"meta":        "key, value",
-	"runs":        runColumns,
+	"runs":        "id, workflow, status, started, progress, progress_sum",
+	"run_info":    "run, info, info_sum",
 	"checkpoints": "run, seq, data, sum",
 	"events":      "run, n, data, sum",
 	"state":       "key, data, sum",
@@ -245,7 +286,15 @@ func (s *SQLite) tx(fn func(*sql.Tx) error) error {
 func (s *SQLite) Path() string { return s.path }
 
 // Close releases the store.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *SQLite) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}
 
 // runKey turns a run ID (a decimal number) into its key.
 func runKey(id string) (int64, error) {
@@ -261,7 +310,7 @@ func cpKey(run string, seq int) string { return run + "/" + strconv.Itoa(seq) }
 // CreateRun records a new run, sets meta.ID and marks this process its owner.
 func (s *SQLite) CreateRun(meta *RunMeta) error {
 	return s.tx(func(tx *sql.Tx) error {
-		r, err := tx.Exec(`INSERT INTO runs(workflow, status, started, info, info_sum, progress, progress_sum) VALUES('', '', 0, x'', 0, x'', 0)`)
+		r, err := tx.Exec(`INSERT INTO runs(workflow, status, started, progress, progress_sum) VALUES('', '', 0, x'', 0)`)
 		if err != nil {
 			return err
 		}
@@ -274,7 +323,7 @@ func (s *SQLite) CreateRun(meta *RunMeta) error {
 		if err := writeInfo(tx, &meta.RunInfo); err != nil {
 			return err
 		}
-		return writeProgress(tx, meta.ID, &meta.RunProgress)
+		return s.writeProgress(tx, meta.ID, &meta.RunProgress)
 	})
 }
 
@@ -283,17 +332,19 @@ func writeInfo(tx *sql.Tx, info *RunInfo) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(`UPDATE runs SET workflow = ?, started = ?, info = ?, info_sum = ? WHERE id = ?`,
-		info.Workflow, info.Started.UnixNano(), data, checksum("run_info", info.ID, data), info.ID)
+	if _, err := tx.Exec(`UPDATE runs SET workflow = ?, started = ? WHERE id = ?`, info.Workflow, info.Started.UnixNano(), info.ID); err != nil {
+		return err
+	}
+	_, err = tx.Exec(`INSERT OR REPLACE INTO run_info(run, info, info_sum) VALUES(?, ?, ?)`, info.ID, data, checksum("run_info", info.ID, data))
 	return err
 }
 
-func writeProgress(tx *sql.Tx, id string, p *RunProgress) error {
+func (s *SQLite) writeProgress(tx *sql.Tx, id string, p *RunProgress) error {
 	data, err := json.Marshal(p)
 	if err != nil {
 		return err
 	}
-	r, err := tx.Exec(`UPDATE runs SET status = ?, progress = ?, progress_sum = ? WHERE id = ?`,
+	r, err := s.exec(tx, `UPDATE runs SET status = ?, progress = ?, progress_sum = ? WHERE id = ?`,
 		p.Status, data, checksum("run_progress", id, data), id)
 	if err != nil {
 		return err
@@ -324,15 +375,15 @@ func (s *SQLite) Write(b *Batch) error {
 				return err
 			}
 		}
-		if err := appendJournal(tx, id, b); err != nil {
+		if err := s.appendJournal(tx, id, b); err != nil {
 			return err
 		}
 		if b.Progress != nil {
-			if err := tx.QueryRow(`SELECT (SELECT COALESCE(MAX(seq), 0) FROM checkpoints WHERE run = ?), (SELECT COALESCE(MAX(n), 0) FROM events WHERE run = ?)`, id, id).
+			if err := s.queryRow(tx, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM checkpoints WHERE run = ?), (SELECT COALESCE(MAX(n), 0) FROM events WHERE run = ?)`, id, id).
 				Scan(&b.Progress.Checkpoints, &b.Progress.Events); err != nil {
 				return err
 			}
-			if err := writeProgress(tx, id, b.Progress); err != nil {
+			if err := s.writeProgress(tx, id, b.Progress); err != nil {
 				return err
 			}
 		}
@@ -353,14 +404,14 @@ func (s *SQLite) Write(b *Batch) error {
 	return err
 }
 
-func appendJournal(tx *sql.Tx, id string, b *Batch) error {
+func (s *SQLite) appendJournal(tx *sql.Tx, id string, b *Batch) error {
 	if b.Truncate {
 		if _, err := tx.Exec(`DELETE FROM checkpoints WHERE run = ? AND seq > ?`, id, b.TruncateAfter); err != nil {
 			return err
 		}
 	}
 	for _, cp := range b.Checkpoints {
-		if _, err := tx.Exec(`INSERT OR REPLACE INTO checkpoints(run, seq, data, sum) VALUES(?, ?, ?, ?)`,
+		if _, err := s.exec(tx, `INSERT OR REPLACE INTO checkpoints(run, seq, data, sum) VALUES(?, ?, ?, ?)`,
 			id, cp.Seq, []byte(cp.Data), checksum("checkpoint", cpKey(id, cp.Seq), cp.Data)); err != nil {
 			return err
 		}
@@ -369,12 +420,12 @@ func appendJournal(tx *sql.Tx, id string, b *Batch) error {
 		return nil
 	}
 	var last int
-	if err := tx.QueryRow(`SELECT COALESCE(MAX(n), 0) FROM events WHERE run = ?`, id).Scan(&last); err != nil {
+	if err := s.queryRow(tx, `SELECT COALESCE(MAX(n), 0) FROM events WHERE run = ?`, id).Scan(&last); err != nil {
 		return err
 	}
 	for i, e := range b.Events {
 		n := last + i + 1
-		if _, err := tx.Exec(`INSERT INTO events(run, n, data, sum) VALUES(?, ?, ?, ?)`, id, n, []byte(e), checksum("event", cpKey(id, n), e)); err != nil {
+		if _, err := s.exec(tx, `INSERT INTO events(run, n, data, sum) VALUES(?, ?, ?, ?)`, id, n, []byte(e), checksum("event", cpKey(id, n), e)); err != nil {
 			return err
 		}
 	}

@@ -47,7 +47,7 @@ func TestDamagedStoreExitCode(t *testing.T) {
 	}
 	// A run record changed: listed as damaged, the other run listed as usual.
 	raw, _ = sql.Open("sqlite", db)
-	if _, err := raw.Exec(`UPDATE runs SET info = replace(info, 'durable.yaml', 'passwd') WHERE id = 2`); err != nil {
+	if _, err := raw.Exec(`UPDATE run_info SET info = replace(info, 'durable.yaml', 'passwd') WHERE run = 2`); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()
