@@ -15,7 +15,7 @@ import (
 // passer is the cheapest node type: it moves on, writing one shared key per visit.
 type passer struct{}
 
-func (passer) Prep(v *engine.Visit) (any, error)                      { return v.Number(), nil }
+func (passer) Prep(v *engine.Visit) (any, error)                       { return v.Number(), nil }
 func (passer) Exec(context.Context, *engine.Attempt, any) (any, error) { return nil, nil }
 func (passer) Post(v *engine.Visit, in, _ any) (string, error) {
 	v.Set("at", in)

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +70,39 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStoreOnFullDisk: a store created where writes fail part-way (a file size limit of
+// 4 KB stands in for a full disk) gives a clean error, not a signal; later commands on the
+// stub it left give clean errors or work.
+func TestStoreOnFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh for ulimit")
+	}
+	bin := buildKgrun(t)
+	db := filepath.Join(t.TempDir(), "state.db")
+	cmd := exec.Command("sh", "-c", `ulimit -f 8 && exec "$0" "$@"`, bin, "../../testdata/valid/durable.yaml", "--virtual-time", "--state", db)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	code := exitCodeOf(t, err)
+	if code != exitUsage && code != exitDamaged {
+		t.Fatalf("with writes failing: exit %d (%v), stderr:\n%s", code, err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "store "+db) {
+		t.Errorf("the error does not name the store:\n%s", stderr.String())
+	}
+	for _, args := range [][]string{{"runs", "--state", db}, {"show", "1", "--state", db}, {"store", "check", "--state", db}} {
+		out, errOut, code := runBin(t, bin, args...)
+		if code != exitOK && code != exitUsage && code != exitDamaged {
+			t.Errorf("kgrun %v on the stub: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	if out, errOut, code := runBin(t, bin, "../../testdata/valid/durable.yaml", "--virtual-time", "--state", db); code != exitOK && code != exitDamaged {
+		t.Errorf("a run on the stub once space is back: exit %d\n%s%s", code, out, errOut)
 	}
 }
