@@ -248,3 +248,66 @@ func TestResumeFromChosenVisit(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 }
+
+// TestRunsFilterAndPrune: kgrun runs selects by workflow, status and limit; kgrun runs
+// prune removes runs and says what it freed.
+func TestRunsFilterAndPrune(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "state.db")
+	for _, args := range [][]string{
+		{"testdata/valid/durable.yaml", "--virtual-time"},
+		{"testdata/valid/durable.yaml", "--virtual-time", "--scenario", "broken"},
+		{"workflows/fault_tolerant.yaml", "--virtual-time", "--set", "alternate_dir=" + dir},
+	} {
+		kgrun(t, append(args, "--state", db)...)
+	}
+	ids := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := kgrun(t, append([]string{"runs", "--state", db, "--format", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("runs %v: exit %d %s", args, code, errOut)
+		}
+		var rows []struct {
+			ID        string
+			Simulated bool
+		}
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			if !r.Simulated {
+				t.Errorf("run %s is not marked simulated", r.ID)
+			}
+			got = append(got, r.ID)
+		}
+		return strings.Join(got, " ")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "3 2 1"},
+		{[]string{"--workflow", "durable"}, "2 1"},
+		{[]string{"--status", "failed"}, "2"},
+		{[]string{"--limit", "1"}, "3"},
+		{[]string{"--since", "1h"}, "3 2 1"},
+		{[]string{"--until", "2020-01-01T00:00:00Z"}, ""},
+	} {
+		if got := ids(c.args...); got != c.want {
+			t.Errorf("runs %v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	for _, args := range [][]string{{"runs", "--status", "fine"}, {"runs", "--since", "yesterday"}, {"runs", "prune"}, {"runs", "prune", "--older-than", "soon"}} {
+		if _, _, code := kgrun(t, append(args, "--state", db)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	out, errOut, code := kgrun(t, "runs", "prune", "--keep", "1", "--state", db)
+	if code != exitOK || !regexp.MustCompile(`^Removed 2 runs \(\d+ checkpoints, \d+ trace events\) from .*; the store went from [\d.]+ KiB to [\d.]+ KiB\.\n$`).MatchString(out) {
+		t.Fatalf("prune: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := ids(); got != "3" {
+		t.Errorf("after prune --keep 1: %q", got)
+	}
+}

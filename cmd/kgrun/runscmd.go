@@ -190,9 +190,14 @@ func pruneCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&olderThan, "older-than", "", "remove runs started more than `AGE` ago (such as 12h or 30d)")
 	fs.IntVar(&keep, "keep", 0, "keep only the `N` newest runs")
 	sf.register(fs, false)
-	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
-	if !ok {
-		return code
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, "remove runs with their journals and traces, and compact the store\n\nUsage:\n  kgrun runs prune [--older-than AGE] [--keep N] [--state PATH]\n\nFlags:")
+		printFlags(stdout, fs)
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, "runs prune", err)
 	}
 	if len(pos) != 0 {
 		return usageError(stderr, "runs prune", fmt.Errorf("takes no arguments"))
