@@ -45,8 +45,7 @@ func BenchmarkJournalCommit(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			id, _ := s.NewRunID()
-			j := NewRunJournal(s, &RunMeta{ID: id, Workflow: "bench"}, c.every)
+			j := NewRunJournal(s, &RunMeta{RunInfo: RunInfo{Workflow: "bench"}}, c.every)
 			if err := j.Start(); err != nil {
 				b.Fatal(err)
 			}
@@ -78,8 +77,10 @@ func BenchmarkResumeLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	id, _ := s.NewRunID()
-	j := NewRunJournal(s, &RunMeta{ID: id, Workflow: "bench"}, 100)
+	j := NewRunJournal(s, &RunMeta{RunInfo: RunInfo{Workflow: "bench"}}, 100)
+	if err := j.Start(); err != nil {
+		b.Fatal(err)
+	}
 	cp, _ := benchCheckpoint()
 	for i := range 1000 {
 		cp.Seq = i + 1
@@ -97,5 +98,38 @@ func BenchmarkResumeLoad(b *testing.B) {
 		if _, err := LoadResumePoint(s, j.meta); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCommitByWorkflowSize measures a commit for runs of workflows with 100 and
+// 10,000 nodes: the run's description (node list, graph lines) is written once, so the
+// cost per visit must not depend on the size.
+func BenchmarkCommitByWorkflowSize(b *testing.B) {
+	for _, nodes := range []int{100, 10_000} {
+		b.Run(strconv.Itoa(nodes)+"nodes", func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "state.db"), Options{NoSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			info := RunInfo{Workflow: "chain"}
+			for i := range nodes {
+				info.Nodes = append(info.Nodes, "n"+strconv.Itoa(i))
+				info.GraphLines = append(info.GraphLines, "n"+strconv.Itoa(i)+" success -> n"+strconv.Itoa(i+1))
+			}
+			j := NewRunJournal(s, &RunMeta{RunInfo: info}, 1)
+			if err := j.Start(); err != nil {
+				b.Fatal(err)
+			}
+			cp := &engine.Checkpoint{Step: engine.Step{Node: "n1", Visit: 1, Attempts: 1, Action: "success", To: "n2", Route: "edge"}, Next: "n2", Calls: 1}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				cp.Seq = i + 1
+				if err := j.Commit(cp); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

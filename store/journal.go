@@ -23,6 +23,9 @@ type RunJournal struct {
 	pending Batch
 	visits  int
 	events  int
+	// infoDirty is true until the run's static description is written: once per
+	// invocation, so a commit's cost does not depend on the workflow's size.
+	infoDirty bool
 }
 
 // NewRunJournal prepares a journal for the run meta describes; commitEvery below 1 is 1.
@@ -30,10 +33,20 @@ func NewRunJournal(s Store, meta *RunMeta, commitEvery int) *RunJournal {
 	return &RunJournal{store: s, meta: meta, every: max(commitEvery, 1)}
 }
 
-// Start marks the run running and writes its metadata.
+// Start marks the run running and writes its metadata; a run without an ID is created
+// and given one.
 func (j *RunJournal) Start() error {
 	j.meta.Status = StatusRunning
 	j.meta.Error = ""
+	if j.meta.ID == "" {
+		j.meta.Owner = ""
+		if err := j.store.CreateRun(j.meta); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		return nil
+	}
+	j.meta.Owner = ownerName()
+	j.infoDirty = true
 	return j.flush()
 }
 
@@ -80,6 +93,7 @@ func (j *RunJournal) Finish(res *engine.Result, state map[string]any) error {
 	j.meta.Elapsed = res.Elapsed
 	j.meta.Visits = res.Steps()
 	j.meta.Breakers = res.Breakers
+	j.meta.Owner = ""
 	if res.Err != nil {
 		j.meta.Error = engine.ShortMessage(res.Err)
 	}
@@ -88,12 +102,16 @@ func (j *RunJournal) Finish(res *engine.Result, state map[string]any) error {
 }
 
 func (j *RunJournal) flush() error {
-	j.pending.Run = j.meta
+	j.pending.RunID, j.pending.Progress = j.meta.ID, &j.meta.RunProgress
+	if j.infoDirty {
+		j.pending.Info = &j.meta.RunInfo
+	}
 	if err := j.store.Write(&j.pending); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	j.pending = Batch{}
 	j.visits = 0
+	j.infoDirty = false
 	return nil
 }
 

@@ -35,9 +35,10 @@ func commands() []command {
 		{"validate", "check workflow files and print every diagnostic", "kgrun validate FILE... [--format text|json] [--strict]", validateCommand},
 		{"graph", "print a workflow's graph as mermaid or dot", "kgrun graph FILE [--format mermaid|dot]", graphCommand},
 		{"test", "run the tests declared in workflow files", "kgrun test FILE... [--format text|json]", testCommand},
-		{"runs", "list the runs recorded in the store", "kgrun runs [--state PATH] [--format text|json]", runsCommand},
+		{"runs", "list the runs recorded in the store, or prune old ones", "kgrun runs [--workflow NAME] [--status S] [--since T] [--until T] [--limit N] [--format text|json]\n  kgrun runs prune [--older-than AGE] [--keep N]", runsCommand},
 		{"show", "print a past run's report and trace", "kgrun show RUN_ID [--state PATH] [--no-trace] [--format text|json]", showCommand},
-		{"resume", "continue a crashed or interrupted run, or redrive a failed one", "kgrun resume RUN_ID [FILE] [flags]", resumeCommand},
+		{"resume", "continue a crashed or interrupted run, or redrive a failed one", "kgrun resume RUN_ID FILE [flags]", resumeCommand},
+		{"store", "verify every record of the store", "kgrun store check [--state PATH]", storeCommand},
 		{"schema", "print the JSON Schema for workflow files", "kgrun schema", schemaCommand},
 		{"version", "print kgrun's version and what it was built from", "kgrun version (or kgrun --version)", versionCommand},
 		{"help", "show help for a command", "kgrun help [COMMAND]", helpCommand},
@@ -136,6 +137,9 @@ func flagSetFor(name string) *flag.FlagSet {
 		return fs
 	case "resume":
 		fs, _ := newResumeFlags()
+		return fs
+	case "store":
+		fs, _ := newStoreFlags()
 		return fs
 	}
 	return nil

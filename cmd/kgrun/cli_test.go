@@ -214,10 +214,20 @@ func TestCommandsAndHelp(t *testing.T) {
 }
 
 // TestMain keeps the CLI tests (and the processes they start) off any store unless a
-// test names one: runs would otherwise be recorded under the package directory.
+// test names one, and points HOME and XDG_STATE_HOME at a directory of their own so that
+// no test can reach the real home's default store.
 func TestMain(m *testing.M) {
+	home, err := os.MkdirTemp("", "kgrun-test-home")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("HOME", home)
+	os.Setenv("XDG_STATE_HOME", filepath.Join(home, "state"))
 	os.Setenv(stateEnv, "none")
-	os.Exit(m.Run())
+	code := m.Run()
+	os.RemoveAll(home)
+	os.Exit(code)
 }
 
 // TestShippedWorkflowTestsPass runs the tests every shipped workflow declares.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func TestKilledRunResumes(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "crashed") {
 		t.Fatalf("runs after the kill: exit %d\n%s%s", code, out, errOut)
 	}
-	out, errOut, code = runBin(t, bin, "resume", "1", "--state", db, "--scenario", "none", "--trace", trace2, "--no-color")
+	out, errOut, code = runBin(t, bin, "resume", "1", "../../testdata/valid/durable.yaml", "--state", db, "--scenario", "none", "--trace", trace2, "--no-color")
 	if code != exitOK {
 		t.Fatalf("resume: exit %d\n%s%s", code, out, errOut)
 	}
@@ -96,40 +97,6 @@ func TestKilledRunResumes(t *testing.T) {
 	out, _, _ = runBin(t, bin, "runs", "--state", db)
 	if !strings.Contains(out, "success") || !strings.Contains(out, "1 time") {
 		t.Errorf("runs after the resume:\n%s", out)
-	}
-}
-
-// TestBreakerStateOutlivesProcesses: three invocations under the network scenario in
-// three processes. The first opens the breaker; the second, ten seconds later, finds it
-// still open and is refused at once; the third, after open_timeout, finds it half-open
-// and sends a probe.
-func TestBreakerStateOutlivesProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := buildKgrun(t)
-	dir := t.TempDir()
-	db := filepath.Join(dir, "state.db")
-	invoke := func(at string) string {
-		out, errOut, code := runBin(t, bin, "../../workflows/fault_tolerant.yaml", "--scenario", "network", "--seed", "14",
-			"--virtual-time", "--clock-start", at, "--state", db, "--set", "alternate_dir="+dir, "--no-color")
-		if code != exitOK {
-			t.Fatalf("run at %s: exit %d\n%s%s", at, code, out, errOut)
-		}
-		return out
-	}
-	first := invoke("2026-01-01T00:00:00Z")
-	if !strings.Contains(first, "primary_api: closed → open") {
-		t.Fatalf("the first run did not open the breaker:\n%s", first)
-	}
-	second := invoke("2026-01-01T00:00:10Z")
-	if !strings.Contains(second, "collect        circuit_open") || !strings.Contains(second, "1 rejected") ||
-		strings.Contains(second, "half_open") || !strings.Contains(second, "Calls\n  fallback_data 1") {
-		t.Fatalf("10 s later the breaker was not still open:\n%s", second)
-	}
-	third := invoke("2026-01-01T00:01:00Z")
-	if !strings.Contains(third, "primary_api: open → half_open") || !strings.Contains(third, "collect 1") {
-		t.Fatalf("after open_timeout the breaker did not half-open for a probe:\n%s", third)
 	}
 }
 
@@ -162,19 +129,20 @@ func TestRunsShowAndRedrive(t *testing.T) {
 			t.Fatalf("kgrun %v: exit %d, want %d\n%s%s", s.args, code, s.code, out, errOut)
 		}
 	}
-	out, errOut, code := kgrun(t, "resume", "3", "--state", db, "--scenario", "none", "--no-color")
+	out, errOut, code := kgrun(t, "resume", "3", "testdata/valid/durable.yaml", "--state", db, "--scenario", "none", "--no-color")
 	if code != exitOK || !strings.Contains(out, "Resumed: redriving from visit 2 (process)") || !strings.Contains(out, "Status: SUCCESS") ||
 		!strings.Contains(out, "collect 1 · process 1 · deliver 1 · done 1") {
 		t.Fatalf("redrive: exit %d\n%s%s", code, out, errOut)
 	}
-	_, errOut, code = kgrun(t, "resume", "3", "--state", db)
+	_, errOut, code = kgrun(t, "resume", "3", "testdata/valid/durable.yaml", "--state", db)
 	if code != exitUsage || !strings.Contains(errOut, "run 3 is success and its last visit ended it: there is nothing to resume") {
 		t.Fatalf("resuming a finished run: exit %d, %s", code, errOut)
 	}
 
 	root, _ := filepath.Abs("../..")
+	started := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 	clean := func(s string) string {
-		return strings.NewReplacer(dir, "$TMP", root, "$ROOT").Replace(s)
+		return started.ReplaceAllString(strings.NewReplacer(dir, "$TMP", root, "$ROOT").Replace(s), "$$START")
 	}
 	out, errOut, code = kgrun(t, "runs", "--state", db)
 	if code != exitOK {
@@ -212,8 +180,8 @@ func TestResumeRefusesChangedWorkflow(t *testing.T) {
 	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := kgrun(t, "resume", "1", "--state", db)
-	want := file + " changed since run 1 started: it no longer has: node deliver: type delivery"
+	_, errOut, code := kgrun(t, "resume", "1", file, "--state", db)
+	want := file + ": the workflow changed since run 1 started: it no longer has: node deliver: type delivery"
 	if code != exitUsage || !strings.Contains(errOut, want) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant %q", code, errOut, want)
 	}
@@ -221,29 +189,41 @@ func TestResumeRefusesChangedWorkflow(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.Replace(string(src), "batch_size: 5", "batch_size: 6", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, errOut, code := kgrun(t, "resume", "1", "--state", db, "--scenario", "none"); code != exitOK {
+	if out, errOut, code := kgrun(t, "resume", "1", file, "--state", db, "--scenario", "none"); code != exitOK {
 		t.Fatalf("resume after a param change: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
-// TestStoreBusy: while another process holds the store, kgrun stops with a clear message
-// instead of waiting for ever or corrupting it.
-func TestStoreBusy(t *testing.T) {
+// TestStoreShared: while this process holds the store open in the middle of a run,
+// kgrun processes run, list and show at once; nothing waits for the holder to close it.
+func TestStoreShared(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "state.db")
 	held, err := store.Open(db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer held.Close()
+	m := &store.RunMeta{RunInfo: store.RunInfo{Workflow: "elsewhere", Started: time.Now()}, RunProgress: store.RunProgress{Status: store.StatusRunning}}
+	if err := held.CreateRun(m); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
-		{"workflows/fault_tolerant.yaml", "--virtual-time", "--state", db, "--state-wait", "0"},
-		{"runs", "--state", db, "--state-wait", "0"},
-		{"resume", "1", "--state", db, "--state-wait", "0"},
+		{"testdata/valid/durable.yaml", "--virtual-time", "--state", db},
+		{"runs", "--state", db},
+		{"show", "2", "--state", db},
 	} {
-		_, errOut, code := kgrun(t, args...)
-		if code != exitUsage || !strings.Contains(errOut, "store busy: another kgrun process is using "+db) {
-			t.Errorf("kgrun %v: exit %d, stderr %q", args, code, errOut)
+		out, errOut, code := kgrun(t, args...)
+		if code != exitOK {
+			t.Errorf("kgrun %v: exit %d\n%s%s", args, code, out, errOut)
 		}
+	}
+	out, _, _ := kgrun(t, "runs", "--state", db)
+	if !regexp.MustCompile(`1 +elsewhere +running +real`).MatchString(out) {
+		t.Errorf("a run this process runs is not listed as running:\n%s", out)
+	}
+	_, errOut, code := kgrun(t, "resume", "1", "testdata/valid/durable.yaml", "--state", db)
+	if code != exitUsage || !strings.Contains(errOut, "run 1 is running in process") {
+		t.Errorf("resuming a run another process runs: exit %d, %s", code, errOut)
 	}
 }
 
@@ -254,17 +234,80 @@ func TestResumeFromChosenVisit(t *testing.T) {
 	if out, errOut, code := kgrun(t, "testdata/valid/durable.yaml", "--virtual-time", "--state", db); code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	out, errOut, code := kgrun(t, "resume", "1", "--from", "3", "--state", db, "--no-color")
+	out, errOut, code := kgrun(t, "resume", "1", "testdata/valid/durable.yaml", "--from", "3", "--state", db, "--no-color")
 	if code != exitOK || !strings.Contains(out, "Resumed: rerunning from visit 3 (deliver)") ||
 		!strings.Contains(out, "collect 1 · process 1 · deliver 1 · done 1") || !strings.Contains(out, "4. done") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	_, errOut, code = kgrun(t, "resume", "1", "--scenario", "brokn", "--state", db)
+	_, errOut, code = kgrun(t, "resume", "1", "testdata/valid/durable.yaml", "--scenario", "brokn", "--state", db)
 	if code != exitUsage || !strings.Contains(errOut, `unknown scenario "brokn"; did you mean "broken"?`) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	_, errOut, code = kgrun(t, "resume", "1", "--from", "9", "--state", db)
+	_, errOut, code = kgrun(t, "resume", "1", "testdata/valid/durable.yaml", "--from", "9", "--state", db)
 	if code != exitUsage || !strings.Contains(errOut, "run 1 has committed visits 1 to 4; --from takes one of them") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestRunsFilterAndPrune: kgrun runs selects by workflow, status and limit; kgrun runs
+// prune removes runs and says what it freed.
+func TestRunsFilterAndPrune(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "state.db")
+	for _, args := range [][]string{
+		{"testdata/valid/durable.yaml", "--virtual-time"},
+		{"testdata/valid/durable.yaml", "--virtual-time", "--scenario", "broken"},
+		{"workflows/fault_tolerant.yaml", "--virtual-time", "--set", "alternate_dir=" + dir},
+	} {
+		kgrun(t, append(args, "--state", db)...)
+	}
+	ids := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := kgrun(t, append([]string{"runs", "--state", db, "--format", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("runs %v: exit %d %s", args, code, errOut)
+		}
+		var rows []struct {
+			ID        string
+			Simulated bool
+		}
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			if !r.Simulated {
+				t.Errorf("run %s is not marked simulated", r.ID)
+			}
+			got = append(got, r.ID)
+		}
+		return strings.Join(got, " ")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "3 2 1"},
+		{[]string{"--workflow", "durable"}, "2 1"},
+		{[]string{"--status", "failed"}, "2"},
+		{[]string{"--limit", "1"}, "3"},
+		{[]string{"--since", "1h"}, "3 2 1"},
+		{[]string{"--until", "2020-01-01T00:00:00Z"}, ""},
+	} {
+		if got := ids(c.args...); got != c.want {
+			t.Errorf("runs %v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	for _, args := range [][]string{{"runs", "--status", "fine"}, {"runs", "--since", "yesterday"}, {"runs", "prune"}, {"runs", "prune", "--older-than", "soon"}} {
+		if _, _, code := kgrun(t, append(args, "--state", db)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	out, errOut, code := kgrun(t, "runs", "prune", "--keep", "1", "--state", db)
+	if code != exitOK || !regexp.MustCompile(`^Removed 2 runs \(\d+ checkpoints, \d+ trace events\) from .*; the store went from [\d.]+ KiB to [\d.]+ KiB\.\n$`).MatchString(out) {
+		t.Fatalf("prune: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := ids(); got != "3" {
+		t.Errorf("after prune --keep 1: %q", got)
 	}
 }

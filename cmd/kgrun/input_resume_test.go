@@ -44,7 +44,7 @@ scenarios:
 	if code != exitFailed {
 		t.Fatalf("exit %d: %s", code, errText)
 	}
-	out, errText, code := kgrun(t, "resume", "1", "--state", db, "--scenario", "none", "--format", "json")
+	out, errText, code := kgrun(t, "resume", "1", file, "--state", db, "--scenario", "none", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("resume: exit %d: %s%s", code, out, errText)
 	}

@@ -7,8 +7,8 @@ import (
 	"io"
 
 	"github.com/kgrun/kgrun/builtin"
+	"github.com/kgrun/kgrun/durable"
 	"github.com/kgrun/kgrun/engine"
-	"github.com/kgrun/kgrun/store"
 )
 
 // resumeFlags are the flags of "kgrun resume": the run's own options are reused, and
@@ -35,7 +35,7 @@ func newResumeFlags() (*flag.FlagSet, *resumeFlags) {
 	fs.StringVar(&f.format, "format", "text", "output `text` or json")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
 	fs.StringVar(&f.trace, "trace", "", "also write this invocation's trace as JSON lines to `FILE`")
-	fs.StringVar(&f.clockStart, "clock-start", "", "for a virtual-time run, continue with the clock at `TIME` (RFC 3339)")
+	fs.StringVar(&f.clockStart, "clock-start", "", "for a virtual-time run, continue with the clock at `TIME` (RFC 3339) instead of where its restart point left it")
 	f.state.register(fs, true)
 	return fs, f
 }
@@ -48,8 +48,8 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !ok {
 		return code
 	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageError(stderr, "resume", fmt.Errorf("usage: kgrun resume RUN_ID [FILE]; kgrun runs lists the runs"))
+	if len(pos) != 2 {
+		return usageError(stderr, "resume", fmt.Errorf("usage: kgrun resume RUN_ID FILE: name the run (kgrun runs lists them) and its workflow file (kgrun show RUN_ID says which it was)"))
 	}
 	if f.format != "text" && f.format != "json" {
 		return usageError(stderr, "resume", fmt.Errorf("--format takes text or json, not %q", f.format))
@@ -57,48 +57,40 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if !f.state.enabled() {
 		return usageError(stderr, "resume", fmt.Errorf("resume reads the run from the store; --state none has none"))
 	}
+	clockStart, err := parseClockStart(f.clockStart)
+	if err != nil {
+		return usageError(stderr, "resume", err)
+	}
 	db, err := f.state.open(false)
 	if err != nil {
-		return usageError(stderr, "resume", err)
+		return storeError(stderr, "resume", err)
 	}
 	defer db.Close()
-	meta, err := db.Run(pos[0])
-	if err != nil {
-		return usageError(stderr, "resume", err)
-	}
-	file := meta.File
-	if len(pos) == 2 {
-		file = pos[1]
-	}
+	// The workflow comes from the user's own argument, never from the journal: a store
+	// is data, and a path in it must not make kgrun read an arbitrary file.
+	file := pos[1]
 	cache := builtin.NewCache()
 	g, code := load(file, stderr, cache)
 	if g == nil {
 		return code
 	}
-	if fp := g.Fingerprint(); fp.Hash != meta.GraphHash {
-		diff := engine.Fingerprint{Hash: meta.GraphHash, Lines: meta.GraphLines}.Diff(fp)
-		return usageError(stderr, "resume", fmt.Errorf("%s changed since run %s started: it %s\nResuming would follow a different graph than the committed visits did; restore the workflow, or start a new run",
-			file, meta.ID, diff))
+	if f.scenario != "none" {
+		if _, err := checkScenario(g, f.scenario); err != nil {
+			return usageError(stderr, "resume", err)
+		}
+	}
+	runner := f.state.runner(db, cache)
+	meta, point, err := runner.Prepare(pos[0], g, f.from)
+	if err != nil {
+		return storeError(stderr, "resume", fmt.Errorf("%s: %w", file, err))
 	}
 	switch f.scenario {
 	case "":
 	case "none":
 		meta.Scenario = ""
 	default:
-		if meta.Scenario, err = checkScenario(g, f.scenario); err != nil {
-			return usageError(stderr, "resume", err)
-		}
+		meta.Scenario = f.scenario
 	}
-	var point *store.ResumePoint
-	if f.from != 0 {
-		point, err = store.LoadResumePointAt(db, meta, f.from)
-	} else {
-		point, err = store.LoadResumePoint(db, meta)
-	}
-	if err != nil {
-		return usageError(stderr, "resume", err)
-	}
-
 	meta.Sets = append(meta.Sets, f.sets...)
 	params, err := typedSets(g.Spec(), meta.Sets)
 	if err != nil {
@@ -110,13 +102,9 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if f.clockStart != "" && !meta.VirtualTime {
 		return usageError(stderr, "resume", fmt.Errorf("--clock-start applies to virtual-time runs; run %s uses the real clock", meta.ID))
 	}
-	var clock engine.Clock = engine.RealClock{}
-	if meta.VirtualTime {
-		start, err := virtualStart(db, f.clockStart)
-		if err != nil {
-			return usageError(stderr, "resume", err)
-		}
-		clock = engine.NewVirtualClock(start)
+	clock := durable.ResumeClock(meta, point)
+	if !clockStart.IsZero() {
+		clock = engine.NewVirtualClock(clockStart)
 	}
 
 	st := newStats()
@@ -125,16 +113,14 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(stderr, "resume", err)
 	}
 	defer closeTrace()
-	opts := engine.RunOptions{Scenario: meta.Scenario, Seed: meta.Seed, Params: params, Clock: clock, Tracer: tracer, MaxSteps: meta.MaxSteps}
-	j := &journaled{db: db, meta: meta, commitEvery: f.state.commitEvery,
-		saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(meta.VirtualTime), workflow: g.Spec().Name}}
-	res, err := j.run(ctx, g, opts, point)
+	opts := engine.RunOptions{Params: params, Clock: clock, Tracer: tracer}
+	run, err := runner.Resume(ctx, g, opts, meta, point)
 	if err != nil {
-		fmt.Fprintf(stderr, "kgrun resume: %s\n", termText(err.Error()))
-		if res == nil {
-			return exitUsage
+		code := storeError(stderr, "resume", err)
+		if run == nil {
+			return code
 		}
 	}
 	ro := reportOptions{virtual: meta.VirtualTime, color: !f.noColor && isTerminal(stdout), runID: meta.ID, resumed: point.How}
-	return printResult(stdout, res, st, g.Spec().NodeNames(), f.format, ro)
+	return printResult(stdout, run.Result, st, g.Spec().NodeNames(), f.format, ro)
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/kgrun/kgrun/builtin"
+	"github.com/kgrun/kgrun/durable"
 	"github.com/kgrun/kgrun/engine"
 	"github.com/kgrun/kgrun/schema"
-	"github.com/kgrun/kgrun/store"
 )
 
 // runFlags are the flags of "kgrun run".
@@ -73,7 +73,7 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.demoBreaker, "demo-circuit-breaker", false, "show a circuit breaker alone against a service failing 80% of calls")
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "override the workflow's max_steps")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
-	fs.StringVar(&f.clockStart, "clock-start", "", "with --virtual-time, start the clock at `TIME` (RFC 3339) instead of where the store's last virtual run left it")
+	fs.StringVar(&f.clockStart, "clock-start", "", "with --virtual-time, start the clock at `TIME` (RFC 3339) instead of 2025-01-01T00:00:00Z")
 	fs.StringVar(&f.input, "input", "", "the run's input: a JSON object in `FILE` (- for stdin), checked against the workflow's input declaration")
 	fs.StringVar(&f.inputJSON, "input-json", "", "the run's input as JSON text, `'{...}'`")
 	f.state.register(fs, true)
@@ -135,51 +135,38 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if f.clockStart != "" && !f.virtual {
 		return usageError(stderr, "run", fmt.Errorf("--clock-start sets the virtual clock; add --virtual-time"))
 	}
-	// --runs simulates many runs side by side: it keeps nothing in the store.
-	var db store.Store
-	if f.runs == 1 && f.state.enabled() {
-		bolt, err := f.state.open(false)
-		if err != nil {
-			return usageError(stderr, "run", err)
-		}
-		defer bolt.Close()
-		db = bolt
+	clockStart, err := parseClockStart(f.clockStart)
+	if err != nil {
+		return usageError(stderr, "run", err)
 	}
-	var clock engine.Clock = engine.RealClock{}
-	if f.virtual {
-		start, err := virtualStart(db, f.clockStart)
-		if err != nil {
-			return usageError(stderr, "run", err)
-		}
-		clock = engine.NewVirtualClock(start)
-	}
-	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: clock, Tracer: tracer, Logger: logger,
+	spec := durable.Spec{File: file, Scenario: scenario, Seed: f.seed, Sets: f.sets, MaxSteps: f.maxSteps, VirtualTime: f.virtual, ClockStart: clockStart}
+	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: spec.Clock(), Tracer: tracer, Logger: logger,
 		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
-	if f.runs > 1 {
+	if f.runs > 1 { // --runs simulates many runs side by side: it keeps nothing in the store
 		return runMany(ctx, g, opts, f, st, stdout, stderr)
 	}
 	ro := reportOptions{virtual: f.virtual, color: !f.noColor && isTerminal(stdout)}
-	if db == nil {
+	if !f.state.enabled() {
 		res, err := g.Run(ctx, opts)
 		if err != nil {
 			return usageError(stderr, "run", err)
 		}
 		return printResult(stdout, res, st, g.Spec().NodeNames(), f.format, ro)
 	}
-	meta, err := newMeta(db, g, file, f, scenario, clock.Now())
+	db, err := f.state.open(false)
 	if err != nil {
-		return usageError(stderr, "run", err)
+		return storeError(stderr, "run", err)
 	}
-	ro.runID = meta.ID
-	j := &journaled{db: db, meta: meta, saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(f.virtual), workflow: g.Spec().Name}, commitEvery: f.state.commitEvery}
-	res, err := j.run(ctx, g, opts, nil)
+	defer db.Close()
+	run, err := f.state.runner(db, cache).Start(ctx, g, opts, spec)
 	if err != nil {
-		fmt.Fprintf(stderr, "kgrun: %s\n", termText(err.Error()))
-		if res == nil {
-			return exitUsage
+		code := storeError(stderr, "run", err)
+		if run == nil {
+			return code
 		}
 	}
-	return printResult(stdout, res, st, g.Spec().NodeNames(), f.format, ro)
+	ro.runID = run.Meta.ID
+	return printResult(stdout, run.Result, st, g.Spec().NodeNames(), f.format, ro)
 }
 
 // traceTo returns a run's tracer: st, and a JSON-lines file too when path is set; the

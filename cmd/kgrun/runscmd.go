@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +21,9 @@ type listFlags struct {
 	format  string
 	noTrace bool
 	state   stateFlags
+	// "kgrun runs" filters
+	workflow, status, since, until string
+	limit                          int
 }
 
 func newListFlags(name string) (*flag.FlagSet, *listFlags) {
@@ -29,11 +33,18 @@ func newListFlags(name string) (*flag.FlagSet, *listFlags) {
 	if name == "show" {
 		fs.BoolVar(&f.noTrace, "no-trace", false, "print the report without the trace")
 	}
+	if name == "runs" {
+		fs.StringVar(&f.workflow, "workflow", "", "only runs of the workflow `NAME`")
+		fs.StringVar(&f.status, "status", "", "only runs with `STATUS`: success, degraded, failed, canceled, running, crashed or damaged")
+		fs.StringVar(&f.since, "since", "", "only runs started at or after `TIME` (RFC 3339, or an age such as 2h or 7d)")
+		fs.StringVar(&f.until, "until", "", "only runs started before `TIME` (RFC 3339, or an age such as 2h or 7d)")
+		fs.IntVar(&f.limit, "limit", 0, "list at most the `N` newest runs selected")
+	}
 	f.state.register(fs, false)
 	return fs, f
 }
 
-func (f *listFlags) open(cmd string) (*store.Bolt, error) {
+func (f *listFlags) open(cmd string) (*store.SQLite, error) {
 	switch {
 	case f.format != "text" && f.format != "json":
 		return nil, fmt.Errorf("--format takes text or json, not %q", f.format)
@@ -43,56 +54,195 @@ func (f *listFlags) open(cmd string) (*store.Bolt, error) {
 	return f.state.open(true)
 }
 
-// runsCommand lists the runs in the store, newest first.
+// filter builds the store's filter from the flags.
+func (f *listFlags) filter(now time.Time) (store.RunFilter, error) {
+	rf := store.RunFilter{Workflow: f.workflow, Status: f.status, Limit: f.limit}
+	switch f.status {
+	case "", "success", "degraded", "failed", "canceled", store.StatusRunning, store.StatusCrashed, "damaged":
+	default:
+		return rf, fmt.Errorf("--status takes success, degraded, failed, canceled, running, crashed or damaged, not %q", f.status)
+	}
+	if f.limit < 0 {
+		return rf, fmt.Errorf("--limit must be 0 (no limit) or more")
+	}
+	var err error
+	if rf.Since, err = parseWhen("--since", f.since, now); err != nil {
+		return rf, err
+	}
+	rf.Until, err = parseWhen("--until", f.until, now)
+	return rf, err
+}
+
+// parseWhen reads a point in time: RFC 3339, or an age before now such as 90m or 7d.
+func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := parseAge(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s takes an RFC 3339 time such as 2026-01-02T15:04:05Z or an age such as 2h or 7d, not %q", flagName, v)
+	}
+	return now.Add(-d), nil
+}
+
+// parseAge reads a duration as Go writes them, with d for days as well.
+func parseAge(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad age %q", v)
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("bad age %q", v)
+	}
+	return d, nil
+}
+
+// runsCommand lists the runs in the store, newest first; "kgrun runs prune" removes old ones.
 func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "prune" {
+		return pruneCommand(ctx, args[1:], stdout, stderr)
+	}
 	fs, f := newListFlags("runs")
 	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(pos) != 0 {
-		return usageError(stderr, "runs", fmt.Errorf("takes no arguments; kgrun show RUN_ID shows one run"))
+		return usageError(stderr, "runs", fmt.Errorf("takes no arguments but prune; kgrun show RUN_ID shows one run"))
+	}
+	filter, err := f.filter(time.Now())
+	if err != nil {
+		return usageError(stderr, "runs", err)
 	}
 	db, err := f.open("runs")
 	if err != nil {
-		return usageError(stderr, "runs", err)
+		return storeError(stderr, "runs", err)
 	}
 	defer db.Close()
-	runs, err := db.Runs()
+	runs, err := db.Runs(filter)
 	if err != nil {
-		return usageError(stderr, "runs", err)
+		return storeError(stderr, "runs", err)
+	}
+	damaged := 0
+	for _, m := range runs {
+		if m.Damage != "" {
+			damaged++
+			fmt.Fprintf(stderr, "kgrun runs: %s\n", m.Damage)
+		}
 	}
 	if f.format == "json" {
 		type row struct {
 			*store.RunMeta
-			Status string `json:"status"`
+			Status    string `json:"status"`
+			Simulated bool   `json:"simulated"`
 		}
 		rows := make([]row, len(runs))
 		for i, m := range runs {
-			rows[i] = row{m, store.StatusOf(m)}
+			rows[i] = row{m, store.StatusOf(m), m.Simulated()}
 		}
 		writeJSON(stdout, rows)
 		return exitOK
 	}
 	if len(runs) == 0 {
-		fmt.Fprintf(stdout, "No runs in %s yet.\n", termText(db.Path()))
+		fmt.Fprintf(stdout, "No runs in %s%s.\n", termText(db.Path()), map[bool]string{true: " match", false: " yet"}[filter != (store.RunFilter{})])
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tWORKFLOW\tSTATUS\tSTARTED\tDURATION\tVISITS\tSCENARIO\tRESUMED")
+	fmt.Fprintln(tw, "ID\tWORKFLOW\tSTATUS\tKIND\tSTARTED (UTC)\tDURATION\tVISITS\tSCENARIO\tRESUMED")
 	for _, m := range runs {
-		scenario, resumed := m.Scenario, "-"
+		if m.Damage != "" {
+			fmt.Fprintf(tw, "%s\t?\tdamaged\t?\t?\t?\t?\t?\t?\n", m.ID)
+			continue
+		}
+		scenario, resumed, kind := m.Scenario, "-", "real"
 		if scenario == "" {
 			scenario = "-"
 		}
 		if m.Resumes > 0 {
 			resumed = plural(m.Resumes, "time")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", termText(m.ID), termText(m.Workflow), store.StatusOf(m),
+		if m.Simulated() {
+			kind = "simulated"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", termText(m.ID), termText(m.Workflow), store.StatusOf(m), kind,
 			m.Started.UTC().Format("2006-01-02 15:04:05"), ms(time.Duration(m.Elapsed)), m.Visits, termText(scenario), resumed)
 	}
 	tw.Flush()
+	if damaged > 0 {
+		fmt.Fprintf(stderr, "kgrun runs: %s cannot be read; kgrun store check verifies the whole store\n", plural(damaged, "run"))
+	}
 	return exitOK
+}
+
+// pruneCommand removes old runs and their journals and reports what it freed.
+func pruneCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var olderThan string
+	var keep int
+	var sf stateFlags
+	fs := flag.NewFlagSet("runs prune", flag.ContinueOnError)
+	fs.StringVar(&olderThan, "older-than", "", "remove runs started more than `AGE` ago (such as 12h or 30d)")
+	fs.IntVar(&keep, "keep", 0, "keep only the `N` newest runs")
+	sf.register(fs, false)
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, "remove runs with their journals and traces, and compact the store\n\nUsage:\n  kgrun runs prune [--older-than AGE] [--keep N] [--state PATH]\n\nFlags:")
+		printFlags(stdout, fs)
+		return exitOK
+	}
+	if err != nil {
+		return usageError(stderr, "runs prune", err)
+	}
+	if len(pos) != 0 {
+		return usageError(stderr, "runs prune", fmt.Errorf("takes no arguments"))
+	}
+	var o store.PruneOptions
+	if olderThan != "" {
+		d, err := parseAge(olderThan)
+		if err != nil {
+			return usageError(stderr, "runs prune", fmt.Errorf("--older-than takes an age such as 12h or 30d, not %q", olderThan))
+		}
+		o.OlderThan = d
+	}
+	if keep < 0 {
+		return usageError(stderr, "runs prune", fmt.Errorf("--keep must be 1 or more"))
+	}
+	o.Keep = keep
+	if o.OlderThan == 0 && o.Keep == 0 {
+		return usageError(stderr, "runs prune", fmt.Errorf("say which runs to remove: --older-than AGE, --keep N, or both"))
+	}
+	if !sf.enabled() {
+		return usageError(stderr, "runs prune", fmt.Errorf("prune works on a store; --state none has none"))
+	}
+	db, err := sf.open(true)
+	if err != nil {
+		return storeError(stderr, "runs prune", err)
+	}
+	defer db.Close()
+	p, err := db.Prune(o)
+	if err != nil {
+		return storeError(stderr, "runs prune", err)
+	}
+	fmt.Fprintf(stdout, "Removed %s (%s, %s) from %s; the store went from %s to %s.\n", plural(p.Runs, "run"),
+		plural(p.Checkpoints, "checkpoint"), plural(p.Events, "trace event"), termText(db.Path()), bytesText(p.SizeBefore), bytesText(p.SizeAfter))
+	return exitOK
+}
+
+// bytesText writes a size for people.
+func bytesText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // showCommand prints a past run's report, rebuilt from its journal, and its trace.
@@ -107,16 +257,16 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	db, err := f.open("show")
 	if err != nil {
-		return usageError(stderr, "show", err)
+		return storeError(stderr, "show", err)
 	}
 	defer db.Close()
 	meta, err := db.Run(pos[0])
 	if err != nil {
-		return usageError(stderr, "show", err)
+		return storeError(stderr, "show", err)
 	}
 	state := engine.NewRunState()
 	if err := db.Checkpoints(meta.ID, 0, state.Apply); err != nil {
-		return usageError(stderr, "show", err)
+		return storeError(stderr, "show", err)
 	}
 	res := state.Result()
 	res.Workflow, res.Scenario, res.Seed = meta.Workflow, meta.Scenario, meta.Seed
@@ -136,7 +286,7 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return nil
 	})
 	if err != nil {
-		return usageError(stderr, "show", err)
+		return storeError(stderr, "show", err)
 	}
 	if f.format == "json" {
 		writeJSON(stdout, struct {
@@ -150,6 +300,9 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitOK
 	}
 	fmt.Fprintf(stdout, "Run %s · %s · started %s", termText(meta.ID), termText(meta.File), meta.Started.UTC().Format("2006-01-02 15:04:05 MST"))
+	if meta.Simulated() {
+		fmt.Fprint(stdout, " · simulated")
+	}
 	if meta.Resumes > 0 {
 		fmt.Fprintf(stdout, " · resumed %s", plural(meta.Resumes, "time"))
 	}

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/kgrun/kgrun/builtin"
-	"github.com/kgrun/kgrun/engine"
-	"github.com/kgrun/kgrun/engine/policy"
+	"github.com/kgrun/kgrun/durable"
 	"github.com/kgrun/kgrun/store"
 )
+
+// exitDamaged is the exit code for a damaged store (2 stays invalid input).
+const exitDamaged = 3
 
 // stateFlags are the flags of the commands that use the store.
 type stateFlags struct {
@@ -25,127 +28,70 @@ type stateFlags struct {
 const stateEnv = "KGRUN_STATE"
 
 func (s *stateFlags) register(fs *flag.FlagSet, writes bool) {
-	def := os.Getenv(stateEnv)
-	if def == "" {
-		def = store.DefaultPath
-	}
-	fs.StringVar(&s.path, "state", def, "keep runs, breakers and caches in the store at `PATH`, or none ($"+stateEnv+" sets the default)")
-	fs.DurationVar(&s.wait, "state-wait", 2*time.Second, "wait up to `DURATION` for another kgrun process to release the store")
+	fs.StringVar(&s.path, "state", os.Getenv(stateEnv), "keep runs, breakers and caches in the store at `PATH`, or none (default $"+stateEnv+", else $XDG_STATE_HOME/kgrun/state.db or ~/.local/state/kgrun/state.db)")
+	fs.DurationVar(&s.wait, "state-wait", store.DefaultWait, "wait up to `DURATION` for another kgrun process's write to the store to end")
 	if writes {
 		fs.IntVar(&s.commitEvery, "commit-every", 1, "write the journal every `N` visits in one transaction (a crash may redo up to N-1 visits)")
 	}
 }
 
-func (s *stateFlags) enabled() bool { return s.path != "none" && s.path != "" }
+func (s *stateFlags) enabled() bool { return s.path != "none" }
 
-func (s *stateFlags) open(readOnly bool) (*store.Bolt, error) {
+// open opens the store: the one --state or $KGRUN_STATE names, else the user's default.
+func (s *stateFlags) open(readOnly bool) (*store.SQLite, error) {
 	if s.commitEvery < 1 && !readOnly {
 		return nil, fmt.Errorf("--commit-every must be at least 1")
 	}
-	st, err := store.Open(s.path, store.Options{ReadOnly: readOnly, Wait: s.wait})
+	path := s.path
+	if path == "" {
+		var err error
+		if path, err = store.DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(path, store.Options{ReadOnly: readOnly, Wait: s.wait})
 	if readOnly && errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("no store at %s: runs are recorded there when kgrun runs a workflow (or name another with --state PATH)", s.path)
+		return nil, fmt.Errorf("no store at %s: runs are recorded there when kgrun runs a workflow (or name another with --state PATH)", path)
 	}
 	return st, err
 }
 
-// stateDomain separates what virtual-time runs persist from what real-time runs do:
-// their clocks cannot be compared.
-func stateDomain(virtual bool) string {
-	if virtual {
-		return "virtual"
+// storeError reports a command's failure: exit 3 when the store is damaged, else 2.
+func storeError(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "kgrun %s: %s\n", cmd, termText(err.Error()))
+	if errors.Is(err, store.ErrDamaged) {
+		return exitDamaged
 	}
-	return "real"
+	return exitUsage
 }
 
-func breakerKey(domain, workflow, name string) string {
-	return "breaker/" + domain + "/" + workflow + "/" + name
+// runner returns the durable runner the CLI uses, carrying the collector's cache.
+func (s *stateFlags) runner(db store.Store, cache *builtin.Cache) *durable.Runner {
+	return &durable.Runner{Store: db, CommitEvery: s.commitEvery, Carry: map[string]durable.Carrier{"cache": cacheCarrier{cache}}}
 }
 
-func cacheKey(domain, workflow string) string { return "cache/" + domain + "/" + workflow }
+// cacheCarrier carries the built-in collector's cache between real runs.
+type cacheCarrier struct{ c *builtin.Cache }
 
-const virtualClockKey = "clock/virtual"
+func (c cacheCarrier) Export() any { return c.c.Export() }
 
-// persisted is what a run carries over between processes: its breakers and the
-// collector's cache, keyed by workflow, and for virtual time the clock itself.
-type persisted struct {
-	st       store.Store
-	g        *engine.Graph
-	cache    *builtin.Cache
-	domain   string
-	workflow string
-}
-
-// restore loads breaker states and cached batches saved by earlier processes.
-func (p *persisted) restore() error {
-	for _, name := range p.g.BreakerNames() {
-		var bs policy.BreakerState
-		ok, err := p.st.State(breakerKey(p.domain, p.workflow, name), &bs)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := p.g.RestoreBreaker(name, bs); err != nil {
-				return err
-			}
-		}
-	}
+func (c cacheCarrier) Import(data json.RawMessage) error {
 	var batches map[string]builtin.CachedBatch
-	ok, err := p.st.State(cacheKey(p.domain, p.workflow), &batches)
-	if ok && err == nil {
-		p.cache.Import(batches)
+	if err := json.Unmarshal(data, &batches); err != nil {
+		return err
 	}
-	return err
+	c.c.Import(batches)
+	return nil
 }
 
-// export returns the state entries to save when the run ends.
-func (p *persisted) export(clock engine.Clock) map[string]any {
-	out := map[string]any{cacheKey(p.domain, p.workflow): p.cache.Export()}
-	for _, name := range p.g.BreakerNames() {
-		bs, _ := p.g.ExportBreaker(name)
-		out[breakerKey(p.domain, p.workflow, name)] = bs
+// parseClockStart reads --clock-start; "" is the virtual clock's usual start.
+func parseClockStart(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
 	}
-	if p.domain == "virtual" {
-		out[virtualClockKey] = clock.Now()
-	}
-	return out
-}
-
-// virtualStart is where a virtual clock starts: --clock-start when given, else where the
-// last virtual-time run in the store left it, so that consecutive invocations see time
-// go on as one long-lived service would.
-func virtualStart(st store.Store, flagValue string) (time.Time, error) {
-	if flagValue != "" {
-		t, err := time.Parse(time.RFC3339, flagValue)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("--clock-start takes an RFC 3339 time such as 2025-01-01T00:00:30Z, not %q", flagValue)
-		}
-		return t, nil
-	}
-	start := engine.Epoch
-	if st != nil {
-		var last time.Time
-		if ok, err := st.State(virtualClockKey, &last); err != nil {
-			return time.Time{}, err
-		} else if ok && last.After(start) {
-			start = last
-		}
-	}
-	return start, nil
-}
-
-// newMeta describes a new run for the store.
-func newMeta(st store.Store, g *engine.Graph, file string, f *runFlags, scenario string, started time.Time) (*store.RunMeta, error) {
-	id, err := st.NewRunID()
+	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return nil, err
+		return time.Time{}, fmt.Errorf("--clock-start takes an RFC 3339 time such as 2025-01-01T00:00:30Z, not %q", v)
 	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		abs = file
-	}
-	fp := g.Fingerprint()
-	return &store.RunMeta{ID: id, Workflow: g.Spec().Name, File: abs, GraphHash: fp.Hash, GraphLines: fp.Lines,
-		Nodes: g.Spec().NodeNames(), Scenario: scenario, Seed: f.seed, Sets: f.sets, VirtualTime: f.virtual,
-		MaxSteps: f.maxSteps, Started: started.UTC()}, nil
+	return t, nil
 }
