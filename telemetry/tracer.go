@@ -51,7 +51,7 @@ type Tracer struct {
 	inst     *instruments
 	clock    engine.Clock
 	workflow string
-	types    map[string]string // node name -> type name
+	nodes    map[string]*nodeAttrs // precomputed per node, so a visit builds no attribute sets
 	parent   context.Context
 
 	mu       sync.Mutex
@@ -63,7 +63,10 @@ type Tracer struct {
 	visitEnd time.Time // set by node_end; the visit span ends at the next visit or run end
 	attempt  trace.Span
 	attStart time.Time
-	attNode  string
+	attNode  *nodeAttrs
+	scratch  []attribute.KeyValue // reused to build a span's start attributes
+	action   string               // the open visit's action and next node, set when it ends
+	to       string
 }
 
 // New returns a tracer for runs of g on clock (the run's own clock, so spans carry its
@@ -78,11 +81,55 @@ func New(parent context.Context, g *engine.Graph, clock engine.Clock, tp trace.T
 		clock = engine.RealClock{}
 	}
 	w := g.Spec()
-	types := make(map[string]string, len(w.Nodes))
+	nodes := make(map[string]*nodeAttrs, len(w.Nodes))
 	for _, n := range w.Nodes {
-		types[n.Name] = n.Type.Name
+		nodes[n.Name] = newNodeAttrs(w.Name, n.Name, n.Type.Name)
 	}
-	return &Tracer{tracer: tp.Tracer(ScopeName), inst: inst, clock: clock, workflow: w.Name, types: types, parent: parent}, nil
+	return &Tracer{tracer: tp.Tracer(ScopeName), inst: inst, clock: clock, workflow: w.Name, nodes: nodes, parent: parent}, nil
+}
+
+// nodeAttrs are one node's attributes, built once: the span attributes every visit and
+// attempt carries, and the attempt-latency metric's attribute sets by outcome.
+type nodeAttrs struct {
+	span           []attribute.KeyValue
+	ok             metric.MeasurementOption
+	failed         map[engine.Kind]metric.MeasurementOption
+	workflow, node string
+}
+
+func newNodeAttrs(workflow, node, typ string) *nodeAttrs {
+	return &nodeAttrs{
+		span:     []attribute.KeyValue{AttrWorkflow.String(workflow), AttrNode.String(node), AttrNodeType.String(typ)},
+		ok:       metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(workflow), AttrNode.String(node), attribute.String("kgrun.outcome", "ok"))),
+		failed:   map[engine.Kind]metric.MeasurementOption{},
+		workflow: workflow, node: node,
+	}
+}
+
+// outcome is the attempt-latency attribute set for an attempt that ended with kind
+// ("" for success).
+func (n *nodeAttrs) outcome(kind engine.Kind) metric.MeasurementOption {
+	if kind == "" {
+		return n.ok
+	}
+	o, ok := n.failed[kind]
+	if !ok {
+		o = metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(n.workflow), AttrNode.String(n.node),
+			attribute.String("kgrun.outcome", "error"), AttrErrorKind.String(string(kind))))
+		n.failed[kind] = o
+	}
+	return o
+}
+
+// node returns name's attributes; a name the graph does not have (which the engine
+// never sends) gets its own.
+func (t *Tracer) node(name string) *nodeAttrs {
+	n, ok := t.nodes[name]
+	if !ok {
+		n = newNodeAttrs(t.workflow, name, "")
+		t.nodes[name] = n
+	}
+	return n
 }
 
 // AttemptContext returns ctx carrying the current attempt's span, so what the node does
@@ -113,13 +160,13 @@ func (t *Tracer) Event(e engine.Event) {
 	case engine.EventNodeStart:
 		t.endVisit()
 		t.visitEnd = time.Time{}
-		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, "visit "+e.Node, trace.WithTimestamp(at), trace.WithSpanKind(trace.SpanKindInternal),
-			trace.WithAttributes(append(t.nodeAttrs(e.Node), AttrVisit.Int(e.Visit))...))
+		t.scratch = append(append(t.scratch[:0], t.node(e.Node).span...), AttrVisit.Int(e.Visit))
+		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, "visit "+e.Node, ts, trace.WithAttributes(t.scratch...))
 	case engine.EventAttempt:
 		t.endAttempt(at, nil)
-		_, t.attempt = t.tracer.Start(t.visitCtx, "attempt "+e.Node, trace.WithTimestamp(at),
-			trace.WithAttributes(append(t.nodeAttrs(e.Node), AttrVisit.Int(e.Visit), AttrAttempt.Int(e.Attempt))...))
-		t.attStart, t.attNode = at, e.Node
+		t.scratch = append(append(t.scratch[:0], t.node(e.Node).span...), AttrVisit.Int(e.Visit), AttrAttempt.Int(e.Attempt))
+		_, t.attempt = t.tracer.Start(t.visitCtx, "attempt "+e.Node, ts, trace.WithAttributes(t.scratch...))
+		t.attStart, t.attNode = at, t.node(e.Node)
 	case engine.EventAttemptFailed:
 		t.endAttempt(at, &e)
 	case engine.EventFaultInjected:
@@ -166,7 +213,7 @@ func (t *Tracer) Event(e engine.Event) {
 	case engine.EventNodeEnd:
 		t.endAttempt(at, nil)
 		if t.visit != nil {
-			t.visit.SetAttributes(AttrAction.String(e.Action))
+			t.action = e.Action
 			if e.ErrKind != "" {
 				t.visit.SetAttributes(AttrErrorKind.String(string(e.ErrKind)))
 				t.visit.SetStatus(codes.Error, e.Message)
@@ -174,9 +221,7 @@ func (t *Tracer) Event(e engine.Event) {
 			t.visitEnd = at
 		}
 	case engine.EventTransition:
-		if t.visit != nil {
-			t.visit.SetAttributes(AttrTo.String(e.To))
-		}
+		t.to = e.To
 	case engine.EventRunEnd:
 		t.endAttempt(at, nil)
 		t.endVisit()
@@ -214,18 +259,14 @@ func (t *Tracer) endAttempt(at time.Time, failed *engine.Event) {
 	if t.attempt == nil {
 		return
 	}
-	outcome := "ok"
+	var kind engine.Kind
 	if failed != nil {
-		outcome = "error"
-		t.attempt.SetAttributes(AttrErrorKind.String(string(failed.ErrKind)))
+		kind = failed.ErrKind
+		t.attempt.SetAttributes(AttrErrorKind.String(string(kind)))
 		t.attempt.SetStatus(codes.Error, failed.Message)
 	}
 	t.attempt.End(trace.WithTimestamp(at))
-	attrs := []attribute.KeyValue{AttrWorkflow.String(t.workflow), AttrNode.String(t.attNode), attribute.String("kgrun.outcome", outcome)}
-	if failed != nil {
-		attrs = append(attrs, AttrErrorKind.String(string(failed.ErrKind)))
-	}
-	t.inst.attempt.Record(context.Background(), at.Sub(t.attStart).Seconds(), metric.WithAttributes(attrs...))
+	t.inst.attempt.Record(context.Background(), at.Sub(t.attStart).Seconds(), t.attNode.outcome(kind))
 	t.attempt = nil
 }
 
@@ -234,6 +275,13 @@ func (t *Tracer) endVisit() {
 	if t.visit == nil {
 		return
 	}
+	switch {
+	case t.action != "" && t.to != "":
+		t.visit.SetAttributes(AttrAction.String(t.action), AttrTo.String(t.to))
+	case t.action != "":
+		t.visit.SetAttributes(AttrAction.String(t.action))
+	}
+	t.action, t.to = "", ""
 	if t.visitEnd.IsZero() {
 		t.visit.End()
 	} else {
@@ -256,10 +304,6 @@ func (t *Tracer) span() trace.Span {
 		return t.visit
 	}
 	return t.run
-}
-
-func (t *Tracer) nodeAttrs(node string) []attribute.KeyValue {
-	return []attribute.KeyValue{AttrWorkflow.String(t.workflow), AttrNode.String(node), AttrNodeType.String(t.types[node])}
 }
 
 // breakerLevel is the breaker-state gauge's value: 0 closed, 1 half-open, 2 open.

@@ -2,8 +2,8 @@ package telemetry
 
 import (
 	"context"
-	"time"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
