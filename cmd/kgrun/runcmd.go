@@ -41,6 +41,8 @@ type runFlags struct {
 	noColor       bool
 	clockStart    string
 	state         stateFlags
+	otel          bool
+	noProgress    bool
 }
 
 // setFlags collects repeated --set key=value flags.
@@ -72,6 +74,8 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.IntVar(&f.maxSteps, "max-steps", 0, "override the workflow's max_steps")
 	fs.BoolVar(&f.noColor, "no-color", false, "never colour the report")
 	fs.StringVar(&f.clockStart, "clock-start", "", "with --virtual-time, start the clock at `TIME` (RFC 3339) instead of where the store's last virtual run left it")
+	fs.BoolVar(&f.otel, "otel", false, "export traces and metrics over OTLP/HTTP (configured by the OTEL_EXPORTER_OTLP_* variables; on when they set an endpoint)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "never show the live progress line on a terminal")
 	f.state.register(fs, true)
 	return fs, f
 }
@@ -142,6 +146,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		clock = engine.NewVirtualClock(start)
 	}
+	tracer, closeObservers, err := observe(ctx, g, clock, f, tracer, stderr)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	defer closeObservers()
 	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Clock: clock, Tracer: tracer, Logger: logger,
 		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
 	if f.runs > 1 {
