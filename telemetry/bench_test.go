@@ -67,3 +67,20 @@ func BenchmarkTransitionTraced(b *testing.B) {
 	}
 	runLoop(b, g, clock, tr)
 }
+
+// BenchmarkSDKTwoSpans is the SDK's floor for what a traced visit must do at least: start
+// and end two nested spans, without attributes, timestamps or metrics.
+func BenchmarkSDKTwoSpans(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	tr := tp.Tracer(ScopeName)
+	ctx, root := tr.Start(context.Background(), "run")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vctx, visit := tr.Start(ctx, "visit")
+		_, attempt := tr.Start(vctx, "attempt")
+		attempt.End()
+		visit.End()
+	}
+	root.End()
+}

@@ -92,6 +92,7 @@ func New(parent context.Context, g *engine.Graph, clock engine.Clock, tp trace.T
 // attempt carries, and the attempt-latency metric's attribute sets by outcome.
 type nodeAttrs struct {
 	span           []attribute.KeyValue
+	visit, attempt string // the spans' names
 	ok             metric.MeasurementOption
 	failed         map[engine.Kind]metric.MeasurementOption
 	workflow, node string
@@ -100,6 +101,8 @@ type nodeAttrs struct {
 func newNodeAttrs(workflow, node, typ string) *nodeAttrs {
 	return &nodeAttrs{
 		span:     []attribute.KeyValue{AttrWorkflow.String(workflow), AttrNode.String(node), AttrNodeType.String(typ)},
+		visit:    "visit " + node,
+		attempt:  "attempt " + node,
 		ok:       metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(workflow), AttrNode.String(node), attribute.String("kgrun.outcome", "ok"))),
 		failed:   map[engine.Kind]metric.MeasurementOption{},
 		workflow: workflow, node: node,
@@ -161,11 +164,11 @@ func (t *Tracer) Event(e engine.Event) {
 		t.endVisit()
 		t.visitEnd = time.Time{}
 		t.scratch = append(append(t.scratch[:0], t.node(e.Node).span...), AttrVisit.Int(e.Visit))
-		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, "visit "+e.Node, ts, trace.WithAttributes(t.scratch...))
+		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, t.node(e.Node).visit, ts, trace.WithAttributes(t.scratch...))
 	case engine.EventAttempt:
 		t.endAttempt(at, nil)
 		t.scratch = append(append(t.scratch[:0], t.node(e.Node).span...), AttrVisit.Int(e.Visit), AttrAttempt.Int(e.Attempt))
-		_, t.attempt = t.tracer.Start(t.visitCtx, "attempt "+e.Node, ts, trace.WithAttributes(t.scratch...))
+		_, t.attempt = t.tracer.Start(t.visitCtx, t.node(e.Node).attempt, ts, trace.WithAttributes(t.scratch...))
 		t.attStart, t.attNode = at, t.node(e.Node)
 	case engine.EventAttemptFailed:
 		t.endAttempt(at, &e)
