@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/kgrun/kgrun/engine"
 	"github.com/kgrun/kgrun/telemetry"
 )
@@ -31,6 +33,10 @@ func observe(ctx context.Context, g *engine.Graph, clock engine.Clock, f *runFla
 			}
 			fmt.Fprintln(stderr, "kgrun: OpenTelemetry export is off for concurrent runs; use --concurrency 1 to trace them")
 		} else {
+			// The SDK reports failed exports through its global handler; say them as kgrun does.
+			otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+				fmt.Fprintf(stderr, "kgrun: telemetry: %s\n", termText(err.Error()))
+			}))
 			x, err := telemetry.Start(ctx)
 			if err != nil {
 				return nil, nil, err
