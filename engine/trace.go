@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -182,6 +183,14 @@ func (j *JSONLines) Err() error {
 	return j.err
 }
 
+// ContextTracer is a Tracer that also carries its trace into the context an attempt's
+// node runs with (an OpenTelemetry span, so an http node's request continues the trace).
+// The run calls AttemptContext right after each attempt event.
+type ContextTracer interface {
+	Tracer
+	AttemptContext(ctx context.Context) context.Context
+}
+
 // Tee sends every event to each of the tracers in turn.
 type Tee []Tracer
 
@@ -190,4 +199,14 @@ func (t Tee) Event(e Event) {
 	for _, tr := range t {
 		tr.Event(e)
 	}
+}
+
+// AttemptContext passes ctx through each tracer that is a ContextTracer.
+func (t Tee) AttemptContext(ctx context.Context) context.Context {
+	for _, tr := range t {
+		if ct, ok := tr.(ContextTracer); ok {
+			ctx = ct.AttemptContext(ctx)
+		}
+	}
+	return ctx
 }

@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/kgrun/kgrun/engine"
 )
 
@@ -181,6 +184,8 @@ func (n *httpNode) do(ctx context.Context, clock engine.Clock, c *httpCall) (*HT
 	for _, kv := range c.headers {
 		req.Header.Set(kv[0], kv[1])
 	}
+	// Continue the run's trace, if any (W3C traceparent; the propagator is a no-op unless set).
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	start := clock.Now()
 	resp, err := n.client.Do(req)
 	if err != nil {

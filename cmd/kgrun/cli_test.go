@@ -162,7 +162,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"valdate", "x.yaml"}, `unknown command "valdate"; did you mean "validate"?`},
 		{[]string{"workflows/fault_tolerant.yaml", "--breakers", "maybe"}, "--breakers takes on or off"},
 		{[]string{"workflows/fault_tolerant.yaml", "--set", "novalue"}, "write KEY=VALUE"},
-		{[]string{"graph", "workflows/fault_tolerant.yaml", "--format", "png"}, "--format takes mermaid or dot"},
+		{[]string{"graph", "workflows/fault_tolerant.yaml", "--format", "png"}, "--format takes mermaid, dot, svg or html"},
 		{[]string{"testdata/invalid/attempts_zero.yaml"}, "testdata/invalid/attempts_zero.yaml:7:23: error"},
 		{[]string{"missing.yaml"}, "cannot read workflow"},
 		{[]string{}, "Usage:"},

@@ -7,19 +7,30 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/graphsvg"
 	"github.com/kgrun/kgrun/schema"
 )
 
-func newGraphFlags() (*flag.FlagSet, *string) {
+type graphFlags struct {
+	format string
+	run    string
+	state  stateFlags
+}
+
+func newGraphFlags() (*flag.FlagSet, *graphFlags) {
+	f := &graphFlags{}
 	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
-	format := fs.String("format", "mermaid", "graph `FORMAT`: mermaid or dot")
-	return fs, format
+	fs.StringVar(&f.format, "format", "mermaid", "graph `FORMAT`: mermaid, dot, svg, or html (a page holding the svg)")
+	fs.StringVar(&f.run, "run", "", "with svg or html, draw the path the stored run `ID` took: nodes by outcome, edges taken")
+	f.state.register(fs, false)
+	return fs, f
 }
 
 // graphCommand prints the workflow's graph: action edges (with guards), fallbacks
 // dashed, and the error handler dotted from every node it covers.
 func graphCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, format := newGraphFlags()
+	fs, f := newGraphFlags()
 	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
 	if !ok {
 		return code
@@ -27,20 +38,69 @@ func graphCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(pos) != 1 {
 		return usageError(stderr, "graph", fmt.Errorf("want one workflow file"))
 	}
-	if *format != "mermaid" && *format != "dot" {
-		return usageError(stderr, "graph", fmt.Errorf("--format takes mermaid or dot, not %q", *format))
+	switch f.format {
+	case "mermaid", "dot", "svg", "html":
+	default:
+		return usageError(stderr, "graph", fmt.Errorf("--format takes mermaid, dot, svg or html, not %q", f.format))
+	}
+	if f.run != "" && f.format != "svg" && f.format != "html" {
+		return usageError(stderr, "graph", fmt.Errorf("--run draws a run's path on --format svg or html"))
 	}
 	g, code := load(pos[0], stderr, nil)
 	if g == nil {
 		return code
 	}
 	w := g.Spec()
-	if *format == "dot" {
+	switch f.format {
+	case "dot":
 		writeDot(stdout, w)
-	} else {
+	case "mermaid":
 		writeMermaid(stdout, w)
+	default:
+		opts := graphsvg.Options{}
+		if f.run != "" {
+			steps, err := storedPath(&f.state, f.run, w.Name)
+			if err != nil {
+				fmt.Fprintf(stderr, "kgrun graph: %s\n", termText(err.Error()))
+				return exitUsage
+			}
+			opts.Path = steps
+		}
+		write := graphsvg.SVG
+		if f.format == "html" {
+			write = graphsvg.HTML
+		}
+		if err := write(stdout, w, opts); err != nil {
+			fmt.Fprintf(stderr, "kgrun graph: %v\n", err)
+			return exitUsage
+		}
 	}
 	return exitOK
+}
+
+// storedPath reads the steps of the stored run id, which must be a run of workflow.
+func storedPath(sf *stateFlags, id, workflow string) ([]engine.Step, error) {
+	db, err := sf.open(true)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	meta, err := db.Run(id)
+	if err != nil {
+		return nil, err
+	}
+	if meta.Workflow != workflow {
+		return nil, fmt.Errorf("run %s is of workflow %q, not %q; give its file (%s)", id, meta.Workflow, workflow, meta.File)
+	}
+	var steps []engine.Step
+	err = db.Checkpoints(id, 0, func(cp *engine.Checkpoint) error {
+		steps = append(steps, cp.Step)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading run %s: %w", id, err)
+	}
+	return steps, nil
 }
 
 func edgeLabel(e *schema.Edge) string {

@@ -43,6 +43,8 @@ type runFlags struct {
 	input         string
 	inputJSON     string
 	state         stateFlags
+	otel          bool
+	noProgress    bool
 }
 
 // setFlags collects repeated --set key=value flags.
@@ -76,6 +78,8 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.StringVar(&f.clockStart, "clock-start", "", "with --virtual-time, start the clock at `TIME` (RFC 3339) instead of 2025-01-01T00:00:00Z")
 	fs.StringVar(&f.input, "input", "", "the run's input: a JSON object in `FILE` (- for stdin), checked against the workflow's input declaration")
 	fs.StringVar(&f.inputJSON, "input-json", "", "the run's input as JSON text, `'{...}'`")
+	fs.BoolVar(&f.otel, "otel", false, "export traces and metrics over OTLP/HTTP (configured by the OTEL_EXPORTER_OTLP_* variables; on when they set an endpoint)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "never show the live progress line on a terminal")
 	f.state.register(fs, true)
 	return fs, f
 }
@@ -140,7 +144,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageError(stderr, "run", err)
 	}
 	spec := durable.Spec{File: file, Scenario: scenario, Seed: f.seed, Sets: f.sets, MaxSteps: f.maxSteps, VirtualTime: f.virtual, ClockStart: clockStart}
-	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: spec.Clock(), Tracer: tracer, Logger: logger,
+	clock := spec.Clock()
+	tracer, closeObservers, err := observe(ctx, g, clock, f, tracer, stderr)
+	if err != nil {
+		return usageError(stderr, "run", err)
+	}
+	defer closeObservers()
+	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: clock, Tracer: tracer, Logger: logger,
 		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
 	if f.runs > 1 { // --runs simulates many runs side by side: it keeps nothing in the store
 		return runMany(ctx, g, opts, f, st, stdout, stderr)
