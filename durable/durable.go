@@ -170,6 +170,10 @@ func (r *Runner) run(ctx context.Context, g *engine.Graph, opts engine.RunOption
 		return nil, err
 	}
 	opts.Journal = jr
+	if opts.Logger != nil {
+		// Every line the run logs names it, so runs sharing a log can be told apart.
+		opts.Logger = opts.Logger.With("run_id", meta.ID)
+	}
 	if opts.Tracer != nil {
 		opts.Tracer = engine.Tee{opts.Tracer, jr}
 	} else {
