@@ -133,6 +133,17 @@ func (r *Runner) Resume(ctx context.Context, g *engine.Graph, opts engine.RunOpt
 	if opts.Clock == nil {
 		opts.Clock = ResumeClock(meta, point)
 	}
+	if opts.Input == nil && point.State.Input() == nil {
+		// A redrive from the first visit applies no checkpoint, so the input journaled
+		// with that visit is read from it here.
+		err := r.Store.Checkpoints(meta.ID, 1, func(cp *engine.Checkpoint) error {
+			opts.Input = cp.RunInput()
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading run %s's input: %w", meta.ID, err)
+		}
+	}
 	return r.run(ctx, g, opts, meta, point)
 }
 
