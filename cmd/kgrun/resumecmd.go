@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/engine"
@@ -125,7 +126,7 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(stderr, "resume", err)
 	}
 	defer closeTrace()
-	opts := engine.RunOptions{Scenario: meta.Scenario, Seed: meta.Seed, Params: params, Clock: clock, Tracer: tracer, MaxSteps: meta.MaxSteps}
+	opts := engine.RunOptions{Scenario: meta.Scenario, Seed: meta.Seed, Params: params, Clock: clock, Tracer: tracer, MaxSteps: meta.MaxSteps, Env: os.LookupEnv}
 	j := &journaled{db: db, meta: meta, commitEvery: f.state.commitEvery,
 		saved: &persisted{st: db, g: g, cache: cache, domain: stateDomain(meta.VirtualTime), workflow: g.Spec().Name}}
 	res, err := j.run(ctx, g, opts, point)
