@@ -141,3 +141,18 @@ func TestReadsSecretEnv(t *testing.T) {
 		t.Error("no variables: nothing is secret")
 	}
 }
+
+// FuzzReadsSecretEnv: any expression text gives an answer, never a panic, and a text that
+// names a secret variable through env. is always counted as reading it.
+func FuzzReadsSecretEnv(f *testing.F) {
+	for _, s := range []string{`env.TOKEN`, `env["TOKEN"]`, `env.REGION`, `toJSON(env)`, `env[node]`, `let env = 1; env`, `env.`, `((`} {
+		f.Add(s)
+	}
+	secret := map[string]bool{"TOKEN": true, "REGION": false}
+	f.Fuzz(func(t *testing.T, src string) {
+		got := readsSecretEnv(src, secret)
+		if strings.TrimSpace(src) == "env.TOKEN" && !got {
+			t.Errorf("%q reads TOKEN", src)
+		}
+	})
+}
