@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/types"
+
 	"github.com/kgrun/kgrun/engine/policy"
 	"github.com/kgrun/kgrun/schema"
 )
@@ -25,6 +27,8 @@ type Graph struct {
 	maxSteps     int
 	exprLimits   ExprLimits
 	output       []*outputValue
+	envType      types.Map       // the listed environment variables, for checking
+	secretEnv    map[string]bool // listed variables whose values are secrets
 	warnings     schema.Diagnostics
 }
 
@@ -177,6 +181,10 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	}
 	g.start = g.byName[w.Start.Name]
 	g.errorHandler = g.byName[w.ErrorHandler.Name]
+	g.envType, g.secretEnv = envType(w.Env), map[string]bool{}
+	for _, v := range w.Env {
+		g.secretEnv[v.Name] = v.Secret
+	}
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
 	}
@@ -184,7 +192,7 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
-	g.output = compileOutput(w.Output, &ds)
+	g.output = compileOutput(w.Output, g.envType, &ds)
 	g.exprLimits = exprLimitsOf(w)
 	g.checkExprCosts(&ds)
 	g.checkOutputCosts(&ds)
@@ -233,10 +241,10 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		n.emits[a] = true
 	}
 	what := fmt.Sprintf("node %q", sn.Name)
-	n.beforePrep = compileHooks(sn.Hooks.BeforePrep, "before_prep", nil, what, ds)
-	n.afterExec = compileHooks(sn.Hooks.AfterExec, "after_exec", typ.Result, what, ds)
-	n.onError = compileHooks(sn.Hooks.OnError, "on_error", nil, what, ds)
-	n.templates = compileTemplates(sn.Templates, what, ds)
+	n.beforePrep = compileHooks(sn.Hooks.BeforePrep, "before_prep", nil, g.envType, what, ds)
+	n.afterExec = compileHooks(sn.Hooks.AfterExec, "after_exec", typ.Result, g.envType, what, ds)
+	n.onError = compileHooks(sn.Hooks.OnError, "on_error", nil, g.envType, what, ds)
+	n.templates = compileTemplates(sn.Templates, g.envType, g.secretEnv, what, ds)
 	hookActions := map[string]schema.Ident{}
 	for _, h := range sn.Hooks.OnError {
 		if h.Assert != nil {
@@ -248,7 +256,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 	}
 
-	env := checkEnv(typ.Result)
+	env := checkEnv(typ.Result, g.envType)
 	emitted := append(slices.Clone(typ.Actions), FailureActions...)
 	routed := map[string]bool{} // actions the file routes, even where the edge has an error
 	for _, e := range sn.Edges {
@@ -318,8 +326,8 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	}
 }
 
-func compileHooks(hs []*schema.Hook, phase string, result any, what string, ds *schema.Diagnostics) []*hook {
-	env := checkEnv(result)
+func compileHooks(hs []*schema.Hook, phase string, result any, envT types.Map, what string, ds *schema.Diagnostics) []*hook {
+	env := checkEnv(result, envT)
 	var out []*hook
 	for i, h := range hs {
 		label := fmt.Sprintf("%s[%d]", phase, i)

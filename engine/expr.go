@@ -27,7 +27,7 @@ type ErrorInfo struct {
 }
 
 // envNames are the names every guard and hook may use.
-var envNames = []string{"input", "result", "shared", "params", "error", "node", "attempt"}
+var envNames = []string{"input", "result", "shared", "params", "error", "node", "attempt", "env"}
 
 // program is a compiled expression with the source position it came from. prog is the
 // bounded form, which charges the evaluation's budget (see boundPatcher); notes are the
@@ -41,7 +41,11 @@ type program struct {
 
 // checkEnv builds the typed environment expressions are checked against. When the node
 // type declares its result, "result" is checked against that type; otherwise it is any.
-func checkEnv(result any) any {
+// env has exactly the workflow's listed variables (see envType).
+func checkEnv(result any, env types.Map) any {
+	if env == nil {
+		env = types.Map{}
+	}
 	if result == nil {
 		return types.Map{
 			"input":   types.TypeOf(map[string]any{}),
@@ -51,6 +55,7 @@ func checkEnv(result any) any {
 			"error":   types.TypeOf(&ErrorInfo{}),
 			"node":    types.String,
 			"attempt": types.Int,
+			"env":     env,
 		}
 	}
 	return map[string]any{
@@ -61,6 +66,7 @@ func checkEnv(result any) any {
 		"error":   &ErrorInfo{},
 		"node":    "",
 		"attempt": 0,
+		"env":     env,
 	}
 }
 
@@ -86,6 +92,12 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 		detail := ""
 		if name := unknownName(msg); name == "result" && !hasName(env, "result") {
 			detail = "params are computed before exec, so there is no result yet"
+		} else if field, ok := strings.CutPrefix(msg, "unknown field "); ok && strings.Contains(e.Source, "env") {
+			listed := envNamesOf(env)
+			detail = schema.DidYouMean(field, listed)
+			if detail == "" {
+				detail = fmt.Sprintf("list %s under the workflow's env: key to read it", field)
+			}
 		} else if name != "" {
 			detail = schema.DidYouMean(name, envNames)
 			if detail == "" {

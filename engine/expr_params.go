@@ -20,6 +20,9 @@ type paramTemplate struct {
 	path  []any
 	whole bool
 	parts []templatePart
+	// secret: the value is computed from a secret environment variable, so the trace
+	// shows it redacted.
+	secret bool
 }
 
 type templatePart struct {
@@ -29,19 +32,19 @@ type templatePart struct {
 
 // templateEnv is what a param template sees: what guards see, less the result, which
 // does not exist before exec.
-func templateEnv() types.Map {
-	env := checkEnv(nil).(types.Map)
+func templateEnv(envT types.Map) types.Map {
+	env := checkEnv(nil, envT).(types.Map)
 	delete(env, "result")
 	return env
 }
 
 // compileTemplates compiles a node's param templates, reporting each expression's
 // problems at its position inside the string.
-func compileTemplates(ts []*schema.ParamTemplate, what string, ds *schema.Diagnostics) []*paramTemplate {
+func compileTemplates(ts []*schema.ParamTemplate, envT types.Map, secretEnv map[string]bool, what string, ds *schema.Diagnostics) []*paramTemplate {
 	if len(ts) == 0 {
 		return nil
 	}
-	env := templateEnv()
+	env := templateEnv(envT)
 	var out []*paramTemplate
 	for _, t := range ts {
 		ct := &paramTemplate{path: t.Path, whole: t.Whole}
@@ -57,6 +60,7 @@ func compileTemplates(ts []*schema.ParamTemplate, what string, ds *schema.Diagno
 				continue
 			}
 			ct.parts = append(ct.parts, templatePart{prog: prog})
+			ct.secret = ct.secret || readsSecretEnv(p.Expr.Source, secretEnv)
 		}
 		if ok {
 			out = append(out, ct)
@@ -100,7 +104,9 @@ func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
 	if traced != nil {
 		for _, t := range n.templates {
 			val := valueAt(out, t.path)
-			if n.typ != nil && n.typ.Redact != nil {
+			if t.secret {
+				val = RedactedValue
+			} else if n.typ != nil && n.typ.Redact != nil {
 				val = n.typ.Redact(t.path, val, out)
 			}
 			if s, ok := val.(string); ok && len(s) > MaxMessageLen {

@@ -48,6 +48,9 @@ type RunOptions struct {
 	// The run's other options (scenario, seed, params) should be the original run's for
 	// its remaining random draws to be the ones it would have made.
 	Resume *RunState
+	// Env looks up the environment variables the workflow lists under env (kgrun passes
+	// os.LookupEnv); nil reads none, so only defaults apply. Nothing else is read.
+	Env func(name string) (string, bool)
 }
 
 // DefaultPathLimit is how many steps a Result keeps when RunOptions.PathLimit is 0.
@@ -186,7 +189,11 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		r.journal = &journalState{journal: opts.Journal, encoded: map[string][]byte{}}
 	}
 	r.resume = opts.Resume
-	r.env = map[string]any{"input": r.input, "shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0}
+	envVals, err := envValues(g.spec, opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	r.env = map[string]any{"input": r.input, "shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0, "env": envVals}
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
 	return r, nil

@@ -42,6 +42,9 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 	if v := o.get("output"); v != nil {
 		w.Output = d.output(v)
 	}
+	if v := o.get("env"); v != nil {
+		w.Env = d.envVars(v)
+	}
 	if v := o.get("error_handler"); v != nil {
 		w.ErrorHandler = d.ident(v, "error_handler")
 	}

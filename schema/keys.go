@@ -4,7 +4,7 @@ package schema
 // the order the documentation presents them. The JSON Schema's $defs use the same object
 // names and properties; a test keeps the two in step so they cannot drift.
 var Keys = map[string][]string{
-	"workflow":  {"version", "name", "description", "start", "params", "input", "output", "error_handler", "max_steps", "limits", "breakers", "nodes", "scenarios", "tests"},
+	"workflow":  {"version", "name", "description", "start", "params", "input", "output", "env", "error_handler", "max_steps", "limits", "breakers", "nodes", "scenarios", "tests"},
 	"breaker":   {"failure_threshold", "open_timeout", "half_open_max_calls", "count"},
 	"node":      {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on"},
 	"retry":     {"attempts", "delay", "backoff", "multiplier", "max_delay", "jitter", "max_duration", "on"},
@@ -23,6 +23,7 @@ var Keys = map[string][]string{
 	"inputProperty": {"type", "description", "default", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
 		"minLength", "maxLength", "pattern", "format", "items", "minItems", "maxItems", "properties", "required", "additionalProperties"},
 	"limits": {"expr_steps", "expr_bytes"},
+	"envVar": {"name", "default", "secret"},
 }
 
 // ErrorKinds are the error kinds a workflow may name in retry.on, breaker count lists and

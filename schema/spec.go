@@ -18,7 +18,9 @@ type Workflow struct {
 	// Input declares the run's input (nil when the workflow takes none).
 	Input *Input
 	// Output names values computed from the run's state when it ends, in file order.
-	Output       []*Assignment
+	Output []*Assignment
+	// Env lists the environment variables expressions may read as env.NAME.
+	Env          []*EnvVar
 	ErrorHandler Ident
 	// MaxSteps bounds the number of node visits in one run (cycles are legal).
 	MaxSteps int

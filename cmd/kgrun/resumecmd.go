@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/kgrun/kgrun/builtin"
 	"github.com/kgrun/kgrun/durable"
@@ -113,7 +114,7 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageError(stderr, "resume", err)
 	}
 	defer closeTrace()
-	opts := engine.RunOptions{Params: params, Clock: clock, Tracer: tracer}
+	opts := engine.RunOptions{Params: params, Clock: clock, Tracer: tracer, Env: os.LookupEnv}
 	run, err := runner.Resume(ctx, g, opts, meta, point)
 	if err != nil {
 		code := storeError(stderr, "resume", err)

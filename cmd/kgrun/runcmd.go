@@ -151,7 +151,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	defer closeObservers()
 	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: clock, Tracer: tracer, Logger: logger,
-		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps}
+		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps, Env: os.LookupEnv}
 	if f.runs > 1 { // --runs simulates many runs side by side: it keeps nothing in the store
 		return runMany(ctx, g, opts, f, st, stdout, stderr)
 	}

@@ -92,7 +92,7 @@ func testFiles(ctx context.Context, files []string, format string, stdout, stder
 				params[k] = v
 			}
 			res, err := g.Run(ctx, engine.RunOptions{Scenario: t.Scenario.Name, Seed: t.Seed, Params: params, Input: t.Input,
-				Clock: engine.NewVirtualClock(engine.Epoch)})
+				Clock: engine.NewVirtualClock(engine.Epoch), Env: os.LookupEnv})
 			if err != nil {
 				fmt.Fprintf(stderr, "kgrun test: %s: %s\n", termText(t.Name), termText(err.Error()))
 				return exitUsage
