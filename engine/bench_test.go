@@ -28,7 +28,7 @@ func (countNode) Exec(context.Context, *Attempt, any) (any, error) {
 }
 func (countNode) Post(*Visit, any, any) (string, error) { return "next", nil }
 
-func benchRegistry(b *testing.B) *Registry {
+func benchRegistry(b testing.TB) *Registry {
 	reg := NewRegistry()
 	for _, t := range []NodeType{
 		{Name: "noop", Actions: []string{"next"}, New: func(NodeSpec) (Node, error) { return noopNode{}, nil }},

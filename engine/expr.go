@@ -82,11 +82,7 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 	if e == nil {
 		return nil
 	}
-	opts := []expr.Option{expr.Env(env)}
-	if asBool {
-		opts = append(opts, expr.AsBool())
-	}
-	p, err := expr.Compile(e.Source, opts...)
+	p, err := compileChecked(e.Source, env, asBool)
 	if err != nil {
 		pos, msg := exprErrorAt(e, err)
 		detail := ""
@@ -119,7 +115,11 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 	tree, err := parser.Parse(e.Source)
 	if err != nil || needsBound(tree.Node) {
 		bp := &boundPatcher{}
-		bounded, err := expr.Compile(e.Source, append(append([]expr.Option{expr.Env(boundEnv(env))}, opts[1:]...), boundOptions(bp)...)...)
+		opts := []expr.Option{expr.Env(boundEnv(env))}
+		if asBool {
+			opts = append(opts, expr.AsBool())
+		}
+		bounded, err := expr.Compile(e.Source, append(opts, boundOptions(bp)...)...)
 		if err != nil {
 			pos, msg := exprErrorAt(e, err)
 			ds.Errorf(pos, "rewrite the expression more simply", "%s: cannot be bounded: %s", what, msg)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/avast/retry-go/v4"
@@ -51,55 +49,23 @@ var defaultKinds = func() kindSet {
 	return s
 }()
 
-// retryPolicy is a node's compiled retry settings.
+// retryPolicy is a node's compiled retry: the schedule (policy.Retry, where the delay
+// formula, jitter, retry-after bounding and the max_duration window live) and the error
+// kinds it retries, which only the engine knows.
 type retryPolicy struct {
-	attempts    int
-	delay       time.Duration
-	multiplier  float64
-	maxDelay    time.Duration
-	jitter      bool
-	maxDuration time.Duration
-	on          kindSet
+	policy.Retry
+	on kindSet
 }
 
 func newRetryPolicy(r *schema.Retry) *retryPolicy {
-	p := &retryPolicy{
-		attempts: r.Attempts, delay: r.Delay, multiplier: r.Multiplier, maxDelay: r.MaxDelay,
-		jitter: r.Jitter == "full", maxDuration: r.MaxDuration, on: kindsOf(r.On),
-	}
-	if p.multiplier < 1 {
-		p.multiplier = 1
-	}
+	p := &retryPolicy{Retry: policy.Retry{
+		Attempts: r.Attempts, Delay: r.Delay, Multiplier: r.Multiplier, MaxDelay: r.MaxDelay,
+		Jitter: r.Jitter == "full", MaxDuration: r.MaxDuration,
+	}, on: kindsOf(r.On)}
 	if len(r.On) == 0 {
 		p.on = defaultKinds
 	}
 	return p
-}
-
-// backoff is the wait after the n-th failed attempt (n ≥ 1), before jitter:
-// min(delay × multiplier^(n−1), max_delay), computed in floating point and clamped so
-// that high attempt numbers cannot overflow.
-func (p *retryPolicy) backoff(n int) time.Duration {
-	d := float64(p.delay) * math.Pow(p.multiplier, float64(n-1))
-	if p.maxDelay > 0 && d > float64(p.maxDelay) {
-		return p.maxDelay
-	}
-	if d >= math.MaxInt64 || math.IsInf(d, 1) {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(d)
-}
-
-// wait is backoff with full jitter applied after the cap: uniform in [0, backoff].
-func (p *retryPolicy) wait(n int, r *rand.Rand) time.Duration {
-	d := p.backoff(n)
-	if p.jitter && d > 0 {
-		if d == math.MaxInt64 {
-			return time.Duration(r.Int64N(int64(d)))
-		}
-		return time.Duration(r.Int64N(int64(d) + 1))
-	}
-	return d
 }
 
 // fired is a closed channel: a timer that has already gone off.
@@ -138,11 +104,11 @@ type execOutcome struct {
 func (r *run) execute(ctx context.Context, n *node, v *Visit, input any) execOutcome {
 	p := n.retry
 	var start time.Time
-	if p != nil && p.maxDuration > 0 {
+	if p != nil && p.MaxDuration > 0 {
 		start = r.clock.Now()
 	}
 	out, err := r.attempt(ctx, n, v, input, 1)
-	if err == nil || p == nil || p.attempts == 1 || !p.on.has(KindOf(err)) {
+	if err == nil || p == nil || p.Attempts == 1 || !p.on.has(KindOf(err)) {
 		return execOutcome{out: out, attempts: 1, err: err}
 	}
 	return r.retry(ctx, n, v, input, err, start)
@@ -160,10 +126,10 @@ func (r *run) retry(ctx context.Context, n *node, v *Visit, input any, firstErr 
 	// schedule computes the wait after the attempts made so far, refusing a retry that
 	// would run past max_duration.
 	schedule := func(err error) bool {
-		next = p.wait(attempts, r.jitter.at(r.seed, n.hash, v.number, attempts, streamJitter))
+		next = p.Wait(attempts, r.jitter.at(r.seed, n.hash, v.number, attempts, streamJitter))
 		var asked time.Duration
-		next, asked = p.honourRetryAfter(err, next)
-		if p.maxDuration > 0 && r.clock.Now().Sub(start)+next > p.maxDuration {
+		next, asked = p.HonourRetryAfter(err, next)
+		if p.Exceeds(r.clock.Now().Sub(start), next) {
 			stopped = true
 			return false
 		}
@@ -189,7 +155,7 @@ func (r *run) retry(ctx context.Context, n *node, v *Visit, input any, firstErr 
 			}
 			return out, err
 		},
-		retry.Attempts(uint(p.attempts-1)),
+		retry.Attempts(uint(p.Attempts-1)),
 		retry.Context(ctx),
 		retry.LastErrorOnly(true),
 		retry.WithTimer(clockTimer{ctx: ctx, clock: r.clock}),
@@ -197,7 +163,7 @@ func (r *run) retry(ctx context.Context, n *node, v *Visit, input any, firstErr 
 			if !retry.IsRecoverable(err) {
 				return false
 			}
-			if attempts >= p.attempts {
+			if attempts >= p.Attempts {
 				return true // retry-go stops here by itself; the attempts are exhausted
 			}
 			return schedule(err)
@@ -219,9 +185,9 @@ func (r *run) retryOutcome(ctx context.Context, p *retryPolicy, attempts int, er
 	} else if lastErr != nil {
 		err = lastErr
 	}
-	exhausted := p.on.has(KindOf(err)) && (attempts >= p.attempts || stopped)
+	exhausted := p.on.has(KindOf(err)) && (attempts >= p.Attempts || stopped)
 	if stopped {
-		err = fmt.Errorf("%w (retry window max_duration %s would be exceeded)", err, p.maxDuration)
+		err = fmt.Errorf("%w (retry window max_duration %s would be exceeded)", err, p.MaxDuration)
 	}
 	return execOutcome{attempts: attempts, err: err, exhausted: exhausted}
 }

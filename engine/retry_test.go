@@ -116,14 +116,3 @@ scenarios:
 		t.Errorf("data: %s, %d calls", got, res.Calls["work"])
 	}
 }
-
-func TestBackoffDoesNotOverflow(t *testing.T) {
-	p := &retryPolicy{delay: time.Second, multiplier: 2}
-	if d := p.backoff(200); d <= 0 {
-		t.Fatalf("backoff(200) = %v, want a huge positive duration", d)
-	}
-	p.maxDelay = time.Minute
-	if d := p.backoff(200); d != time.Minute {
-		t.Fatalf("capped backoff(200) = %v, want 1m", d)
-	}
-}

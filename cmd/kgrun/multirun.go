@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/kgrun/kgrun/engine"
 )
@@ -15,13 +14,7 @@ import (
 // runMany runs the workflow N times with seeds seed..seed+N-1, C at a time, sharing the
 // graph's breakers, and prints a summary.
 func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *runFlags, st *stats, stdout, stderr io.Writer) int {
-	type outcome struct {
-		status  engine.Status
-		elapsed time.Duration
-		calls   map[string]int
-		path    string
-	}
-	outcomes := make([]outcome, f.runs)
+	sum := newRunSummary()
 	seeds := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < f.concurrency; w++ {
@@ -33,10 +26,9 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 				o.Seed = opts.Seed + int64(i)
 				res, err := g.Run(ctx, o)
 				if err != nil {
-					outcomes[i] = outcome{status: engine.StatusFailed}
-					continue
+					res = nil
 				}
-				outcomes[i] = outcome{status: res.Status, elapsed: time.Duration(res.Elapsed), calls: res.Calls, path: strings.Join(res.PathNodes(), " > ")}
+				sum.add(res)
 			}
 		}()
 	}
@@ -46,19 +38,7 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 	close(seeds)
 	wg.Wait()
 
-	statuses := map[engine.Status]int{}
-	calls := map[string]int{}
-	paths := map[string]int{}
-	var elapsed []time.Duration
-	for _, o := range outcomes {
-		statuses[o.status]++
-		for n, c := range o.calls {
-			calls[n] += c
-		}
-		paths[o.path]++
-		elapsed = append(elapsed, o.elapsed)
-	}
-	sort.Slice(elapsed, func(i, j int) bool { return elapsed[i] < elapsed[j] })
+	statuses, calls, paths, elapsed := sum.statuses, sum.calls, sum.paths, &sum.elapsed
 	p := &printer{w: stdout}
 	header := fmt.Sprintf("%s · %d runs, concurrency %d · seeds %d..%d · breakers %s", g.Spec().Name, f.runs, f.concurrency,
 		opts.Seed, opts.Seed+int64(f.runs)-1, f.breakers)
@@ -76,7 +56,7 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 		}
 	}
 	p.line("Statuses: %s", strings.Join(sparts, " · "))
-	p.line("Elapsed per run: p50 %s · p90 %s · p99 %s · max %s", ms(pct(elapsed, 50)), ms(pct(elapsed, 90)), ms(pct(elapsed, 99)), ms(elapsed[len(elapsed)-1]))
+	p.line("Elapsed per run: p50 %s · p90 %s · p99 %s · max %s", ms(elapsed.pct(50)), ms(elapsed.pct(90)), ms(elapsed.pct(99)), ms(elapsed.max))
 	var cparts []string
 	for _, n := range g.Spec().NodeNames() {
 		if calls[n] > 0 {
@@ -111,13 +91,4 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 		return exitFailed
 	}
 	return exitOK
-}
-
-// pct is the p-th percentile of sorted durations (nearest rank).
-func pct(sorted []time.Duration, p int) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := (p*len(sorted) + 99) / 100
-	return sorted[max(0, min(len(sorted)-1, i-1))]
 }

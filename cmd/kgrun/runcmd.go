@@ -136,6 +136,11 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return usageError(stderr, "run", err)
 	}
 	defer closeTrace()
+	if f.trace == "" && !g.EmitsPolicyEvents() {
+		// The report's statistics come only from retry and breaker events, which this
+		// graph cannot emit: run without a tracer, so no visit builds an event.
+		tracer = nil
+	}
 	if f.clockStart != "" && !f.virtual {
 		return usageError(stderr, "run", fmt.Errorf("--clock-start sets the virtual clock; add --virtual-time"))
 	}
