@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/kgrun/kgrun/engine"
 )
 
-// Redacted replaces secret values wherever they would be printed or journaled.
-const Redacted = "[redacted]"
+// Redacted replaces secret values wherever they would be printed or journaled: the
+// engine's own marker, so a reader sees one word for every kind of secret.
+const Redacted = engine.RedactedValue
 
 // alwaysSecret are the headers redacted whatever secret_headers says.
 var alwaysSecret = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie"}
