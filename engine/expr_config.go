@@ -2,7 +2,10 @@ package engine
 
 import (
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/expr-lang/expr"
@@ -22,8 +25,11 @@ import (
 // may fill, and Loads may run on many goroutines.
 var exprConfigs sync.Map // exprConfigKey → *sync.Pool of *conf.Config
 
-// exprConfigKey names an environment by what type checking sees of it.
+// exprConfigKey names an environment by what type checking sees of it: its names (and
+// the names under "env", which differ from workflow to workflow), whether "result" is
+// typed, and the declared result's type.
 type exprConfigKey struct {
+	names     string       // the environment's names, sorted, then env's own
 	typed     bool         // a types.Map environment (no declared result)
 	hasResult bool         // typed: "result" is present
 	result    reflect.Type // untyped: the declared result's type
@@ -31,18 +37,20 @@ type exprConfigKey struct {
 }
 
 // exprConfigKeyOf returns env's key, or false when env's checking may depend on more
-// than its type (a map-valued result, whose keys expr reads), so it must not be shared.
+// than its names and types (a map-valued result, whose keys expr reads, or an "env"
+// that is not a typed map), so it must not be shared.
 func exprConfigKeyOf(env any, asBool bool) (exprConfigKey, bool) {
 	switch e := env.(type) {
 	case types.Map:
-		if len(e) != len(envNames) && len(e) != len(envNames)-1 {
+		names, ok := envSignature(e)
+		if !ok {
 			return exprConfigKey{}, false
 		}
 		_, has := e["result"]
-		return exprConfigKey{typed: true, hasResult: has, asBool: asBool}, true
+		return exprConfigKey{names: names, typed: true, hasResult: has, asBool: asBool}, true
 	case map[string]any:
 		t := reflect.TypeOf(e["result"])
-		if t == nil || len(e) != len(envNames) {
+		if t == nil {
 			return exprConfigKey{}, false
 		}
 		base := t
@@ -52,9 +60,28 @@ func exprConfigKeyOf(env any, asBool bool) (exprConfigKey, bool) {
 		if base.Kind() != reflect.Struct {
 			return exprConfigKey{}, false
 		}
-		return exprConfigKey{result: t, asBool: asBool}, true
+		names, ok := envSignature(e)
+		if !ok {
+			return exprConfigKey{}, false
+		}
+		return exprConfigKey{names: names, result: t, asBool: asBool}, true
 	}
 	return exprConfigKey{}, false
+}
+
+// envSignature lists an environment's names and those of its "env" allowlist; ok is
+// false when "env" is present but not a typed map of the allowlisted names.
+func envSignature[M ~map[string]V, V any](e M) (string, bool) {
+	names := slices.Sorted(maps.Keys(e))
+	var allow []string
+	if v, has := e["env"]; has {
+		m, ok := any(v).(types.Map)
+		if !ok {
+			return "", false
+		}
+		allow = slices.Sorted(maps.Keys(m))
+	}
+	return strings.Join(names, ",") + "|" + strings.Join(allow, ","), true
 }
 
 // compileChecked compiles src as expr.Compile(src, expr.Env(env), [expr.AsBool()]) does,

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -31,4 +32,28 @@ func TestExprConfigsAreSharedSafely(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+// TestExprConfigsKeepEachWorkflowsEnv: workflows whose env allowlists differ never share
+// a checked configuration, so each sees its own names whatever loaded before it (a
+// shared one made env.B_TOKEN "unknown" after a workflow listing A_TOKEN).
+func TestExprConfigsKeepEachWorkflowsEnv(t *testing.T) {
+	reg := benchRegistry(t)
+	for _, name := range []string{"A_TOKEN", "B_TOKEN", "A_TOKEN"} {
+		for _, where := range []string{
+			"on: {next: {to: b, when: \"env.%s != ''\"}}",
+			"hooks: {before_prep: [{assert: \"env.%s != ''\"}]}\n    on: {next: b}",
+		} {
+			src := fmt.Sprintf("version: 1\nname: env\nstart: a\nenv: [%s]\nnodes:\n  a:\n    type: count\n    %s\n  b: {type: noop}\n",
+				name, fmt.Sprintf(where, name))
+			if g, ds := Load("env.yaml", []byte(src), reg); g == nil {
+				t.Errorf("env [%s] refused its own name:\n%s\n%v", name, src, ds)
+			}
+			other := map[string]string{"A_TOKEN": "B_TOKEN", "B_TOKEN": "A_TOKEN"}[name]
+			src = strings.Replace(src, "env."+name, "env."+other, 1)
+			if g, ds := Load("env.yaml", []byte(src), reg); g != nil || !strings.Contains(ds.Error(), other) {
+				t.Errorf("env [%s] accepted env.%s: %v", name, other, ds)
+			}
+		}
+	}
 }

@@ -129,7 +129,7 @@ sh -c 'trap "" TERM; echo $$ > "$1/child"; while :; do sleep 0.05; done' _ "$1" 
 echo $$ > "$1/parent"
 while :; do sleep 0.05; done`
 	params := fmt.Sprintf(`argv: [/bin/sh, -c, %q, _, %q], kill_grace: 200ms`, script, dir)
-	g := load(t, commandWorkflow(params, "timeout: 300ms"))
+	g := load(t, commandWorkflow(params, "timeout: 1s")) // long enough for both to start on a loaded machine
 	start := time.Now()
 	res, _ := runReal(t, g, engine.RunOptions{})
 	if len(res.Failures) != 1 || res.Failures[0].Kind != engine.Timeout {
@@ -207,8 +207,10 @@ wait`
 		done <- res
 	}()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join(dir, "child")); err == nil {
+	for time.Now().Before(deadline) { // the shell writes parent after starting the child
+		_, errChild := os.Stat(filepath.Join(dir, "child"))
+		_, errParent := os.Stat(filepath.Join(dir, "parent"))
+		if errChild == nil && errParent == nil {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
