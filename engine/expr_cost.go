@@ -306,7 +306,7 @@ func (g *Graph) checkExprCosts(ds *schema.Diagnostics) {
 		}
 		for _, t := range n.templates {
 			for _, p := range t.parts {
-				p.prog.checkCost(g.exprLimits, fmt.Sprintf("%s: params.%s", what, pathText(t.path)), ds)
+				p.prog.checkCost(g.exprLimits, fmt.Sprintf("%s: params.%s", what, schema.PathString(t.path)), ds)
 			}
 		}
 		for _, hs := range [][]*hook{n.beforePrep, n.afterExec, n.onError} {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr/types"
@@ -54,7 +53,7 @@ func compileTemplates(ts []*schema.ParamTemplate, envT types.Map, secretEnv map[
 				ct.parts = append(ct.parts, templatePart{text: p.Text})
 				continue
 			}
-			prog := compileExprResult(p.Expr, env, nil, false, fmt.Sprintf("%s: params.%s", what, pathText(t.Path)), ds)
+			prog := compileExprResult(p.Expr, env, nil, false, fmt.Sprintf("%s: params.%s", what, schema.PathString(t.Path)), ds)
 			if prog == nil {
 				ok = false
 				continue
@@ -69,22 +68,6 @@ func compileTemplates(ts []*schema.ParamTemplate, envT types.Map, secretEnv map[
 	return out
 }
 
-func pathText(path []any) string {
-	var b strings.Builder
-	for _, p := range path {
-		switch p := p.(type) {
-		case string:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(p)
-		case int:
-			b.WriteString("[" + strconv.Itoa(p) + "]")
-		}
-	}
-	return b.String()
-}
-
 // evalParams computes a visit's params: the node's own, with every template replaced by
 // its value. Containers on a template's path are copied, never the node's.
 func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
@@ -97,7 +80,7 @@ func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
 	for _, t := range n.templates {
 		val, err := t.eval(&r.vm, r.env)
 		if err != nil {
-			return nil, fmt.Errorf("params.%s: %w", pathText(t.path), err)
+			return nil, fmt.Errorf("params.%s: %w", schema.PathString(t.path), err)
 		}
 		out = setPath(out, t.path, val)
 	}
@@ -112,7 +95,7 @@ func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
 			if s, ok := val.(string); ok && len(s) > MaxMessageLen {
 				val = ShortMessage(errors.New(s))
 			}
-			traced[pathText(t.path)] = val
+			traced[schema.PathString(t.path)] = val
 		}
 		r.emit(Event{Kind: EventParams, Node: n.name, Visit: v.number, Params: traced})
 	}

@@ -85,19 +85,19 @@ func (d *decoder) template(n *yaml.Node, path []any, what string) *ParamTemplate
 		j := strings.Index(s[start:], templateClose)
 		if j < 0 {
 			d.diags.Errorf(d.exprPos(n, s, offset+i), "close it with }} (an expression cannot itself contain }})",
-				"%s.%s: ${{ is not closed", what, pathString(path))
+				"%s.%s: ${{ is not closed", what, PathString(path))
 			return nil
 		}
 		src := s[start : start+j]
 		lead := len(src) - len(strings.TrimLeft(src, " \t"))
 		src = strings.TrimSpace(src)
 		if src == "" {
-			d.diags.Errorf(d.exprPos(n, s, offset+i), "write an expression between ${{ and }}", "%s.%s: empty ${{ }}", what, pathString(path))
+			d.diags.Errorf(d.exprPos(n, s, offset+i), "write an expression between ${{ and }}", "%s.%s: empty ${{ }}", what, PathString(path))
 			return nil
 		}
 		if len(src) > d.limits.MaxExprLen {
 			d.diags.Errorf(d.exprPos(n, s, start), "move the logic into a node type", "%s.%s: an expression is %d characters long, more than the limit of %d",
-				what, pathString(path), len(src), d.limits.MaxExprLen)
+				what, PathString(path), len(src), d.limits.MaxExprLen)
 			return nil
 		}
 		// The position already counts the opening quote, so the Expr is not marked Quoted.
@@ -126,8 +126,8 @@ func (d *decoder) exprPos(n *yaml.Node, s string, at int) Pos {
 	return p
 }
 
-// pathString writes a params path as YAML readers see it: a.b[2].c
-func pathString(path []any) string {
+// PathString writes a params path as YAML readers see it: a.b[2].c
+func PathString(path []any) string {
 	var b strings.Builder
 	for _, p := range path {
 		switch p := p.(type) {

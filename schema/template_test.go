@@ -37,7 +37,7 @@ nodes:
 				parts = append(parts, strconv.Quote(p.Text))
 			}
 		}
-		got = append(got, pathString(tp.Path)+" whole="+strconv.FormatBool(tp.Whole)+" "+strings.Join(parts, " "))
+		got = append(got, PathString(tp.Path)+" whole="+strconv.FormatBool(tp.Whole)+" "+strings.Join(parts, " "))
 	}
 	want := []string{
 		"whole whole=true expr(shared.x)@8:19",
