@@ -38,8 +38,8 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	}
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventAttempt, Node: n.name, Visit: v.number, Attempt: number})
-		if ct, ok := r.tracer.(ContextTracer); ok {
-			ctx = ct.AttemptContext(ctx)
+		if r.ctxTracer != nil {
+			ctx = r.ctxTracer.AttemptContext(ctx)
 		}
 	}
 	r.ticket = ticket

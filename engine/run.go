@@ -62,7 +62,9 @@ type run struct {
 	clock   Clock
 	virtual bool
 	tracer  Tracer
-	logger  hclog.Logger
+	// ctxTracer is tracer when it carries trace context into attempts, else nil.
+	ctxTracer ContextTracer
+	logger    hclog.Logger
 	// debug caches logger.IsDebug(), so that with debug off the per-visit and
 	// per-attempt lines cost one test of a bool.
 	debug        bool
@@ -131,7 +133,7 @@ func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 
 func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	r := &run{
-		g: g, clock: opts.Clock, tracer: opts.Tracer, logger: opts.Logger, seed: opts.Seed,
+		g: g, clock: opts.Clock, tracer: opts.Tracer, ctxTracer: contextTracerOf(opts.Tracer), logger: opts.Logger, seed: opts.Seed,
 		scenarioName: opts.Scenario, noBreakers: opts.DisableBreakers, maxSteps: g.maxSteps,
 		visits: make([]int, len(g.nodes)), calls: make([]int, len(g.nodes)), faults: make([]*activeFault, len(g.nodes)),
 		execRNG: newStream(), visitRNG: newStream(), jitter: newStream(),

@@ -201,6 +201,21 @@ func (t Tee) Event(e Event) {
 	}
 }
 
+// contextTracerOf returns t as a ContextTracer when it, or a tracer it tees to, carries
+// trace context, and nil otherwise, so a run decides once rather than per attempt.
+func contextTracerOf(t Tracer) ContextTracer {
+	if tee, ok := t.(Tee); ok {
+		for _, tr := range tee {
+			if contextTracerOf(tr) != nil {
+				return tee
+			}
+		}
+		return nil
+	}
+	ct, _ := t.(ContextTracer)
+	return ct
+}
+
 // AttemptContext passes ctx through each tracer that is a ContextTracer.
 func (t Tee) AttemptContext(ctx context.Context) context.Context {
 	for _, tr := range t {
