@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/kgrun/kgrun/engine"
 )
@@ -39,27 +38,15 @@ func (e *endpoints) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.delivered = append(e.delivered, string(body))
 	}
 	e.mu.Unlock()
-	switch next {
-	case "reset":
-		resetConn(w)
-	case "503":
-		w.Header().Set("Retry-After", "1")
-		w.WriteHeader(http.StatusServiceUnavailable)
-	case "slow":
-		select { // past the node's 500ms timeout; the client gives up first
-		case <-r.Context().Done():
-		case <-time.After(5 * time.Second):
-		}
-	case "400":
-		http.Error(w, "batch refused", http.StatusBadRequest)
-	default:
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/records" {
-			fmt.Fprint(w, records)
-		} else {
-			w.WriteHeader(http.StatusAccepted)
-			fmt.Fprint(w, `{"accepted":true}`)
-		}
+	if failScripted(w, r, next, "batch refused") {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/records" {
+		fmt.Fprint(w, records)
+	} else {
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprint(w, `{"accepted":true}`)
 	}
 }
 

@@ -32,7 +32,18 @@ func (s *scriptedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next, s.script = s.script[0], s.script[1:]
 	}
 	s.mu.Unlock()
-	switch next {
+	if failScripted(w, r, next, "no such report") {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprint(w, report)
+}
+
+// failScripted answers r with the scripted failure step ("reset", "503" with Retry-After,
+// "slow" past a 500ms timeout, "500", "400" with refusal as its body), reporting false for
+// any other step, which the caller answers as a success.
+func failScripted(w http.ResponseWriter, r *http.Request, step, refusal string) bool {
+	switch step {
 	case "reset":
 		resetConn(w)
 	case "503":
@@ -46,11 +57,11 @@ func (s *scriptedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "500":
 		w.WriteHeader(http.StatusInternalServerError)
 	case "400":
-		http.Error(w, "no such report", http.StatusBadRequest)
+		http.Error(w, refusal, http.StatusBadRequest)
 	default:
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, report)
+		return false
 	}
+	return true
 }
 
 func (s *scriptedServer) seen() int {
