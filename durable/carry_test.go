@@ -19,14 +19,35 @@ func (down) Exec(context.Context, *engine.Attempt, any) (any, error) {
 }
 func (down) Post(*engine.Visit, any, any) (string, error) { return "ok", nil }
 
-func callGraph(t *testing.T) *engine.Graph {
+// loadDown compiles src, whose nodes are of type "call", a service that is always down.
+func loadDown(t *testing.T, file, src string) *engine.Graph {
 	t.Helper()
 	reg := engine.NewRegistry()
 	if err := reg.Register(engine.NodeType{Name: "call", Actions: []string{"ok"},
 		New: func(engine.NodeSpec) (engine.Node, error) { return down{}, nil }}); err != nil {
 		t.Fatal(err)
 	}
-	g, ds := engine.Load("call.yaml", []byte(`
+	g, ds := engine.Load(file, []byte(src), reg)
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	return g
+}
+
+// openStore opens a fresh store in a temporary directory, closed when the test ends.
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func callGraph(t *testing.T) *engine.Graph {
+	t.Helper()
+	return loadDown(t, "call.yaml", `
 version: 1
 name: call
 start: call
@@ -36,22 +57,14 @@ nodes:
   call: {type: call, breaker: api, on: {ok: done, circuit_open: done, error: done}}
   done: {type: call, on: {ok: done2, error: done2, circuit_open: done2}}
   done2: {type: call}
-`), reg)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
-	return g
+`)
 }
 
 // TestRealRunsCarryBreakersSimulationsDoNot: a breaker a real run opened is open for the
 // next real run, even in a graph compiled anew (as in another process); a simulated run
 // starts with it closed and leaves it as it was.
 func TestRealRunsCarryBreakersSimulationsDoNot(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	runner := &durable.Runner{Store: db}
 	first := func(spec durable.Spec) engine.Step {
 		t.Helper()

@@ -2,29 +2,18 @@ package durable_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/kgrun/kgrun/durable"
 	"github.com/kgrun/kgrun/engine"
-	"github.com/kgrun/kgrun/store"
 )
 
 // TestRedriveFromFirstVisitKeepsInput: a run that fails on its first visit is redriven
 // from that visit, where no checkpoint is applied; its input still comes back from the
 // journal, so a required input is not reported missing.
 func TestRedriveFromFirstVisitKeepsInput(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	reg := engine.NewRegistry()
-	if err := reg.Register(engine.NodeType{Name: "call", Actions: []string{"ok"},
-		New: func(engine.NodeSpec) (engine.Node, error) { return down{}, nil }}); err != nil {
-		t.Fatal(err)
-	}
-	g, ds := engine.Load("in.yaml", []byte(`
+	db := openStore(t)
+	g := loadDown(t, "in.yaml", `
 version: 1
 name: in
 start: call
@@ -35,10 +24,7 @@ input:
 output: {n: "input.n"}
 nodes:
   call: {type: call}
-`), reg)
-	if ds.HasErrors() {
-		t.Fatal(ds)
-	}
+`)
 	runner := &durable.Runner{Store: db}
 	run, err := runner.Start(context.Background(), g, engine.RunOptions{Input: map[string]any{"n": 7}}, durable.Spec{File: "in.yaml", VirtualTime: true})
 	if err != nil {

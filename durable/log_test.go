@@ -3,7 +3,6 @@ package durable_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,17 +10,12 @@ import (
 
 	"github.com/kgrun/kgrun/durable"
 	"github.com/kgrun/kgrun/engine"
-	"github.com/kgrun/kgrun/store"
 )
 
 // TestLogLinesNameTheRun: every line a journaled run logs carries its run ID beside the
 // workflow and node the engine adds, so runs sharing one log can be told apart.
 func TestLogLinesNameTheRun(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "state.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t)
 	var buf bytes.Buffer
 	logger := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Debug, DisableTime: true})
 	runner := &durable.Runner{Store: db}
