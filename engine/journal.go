@@ -101,6 +101,12 @@ type journalState struct {
 	cp      Checkpoint
 	// encoded holds each shared key's last committed encoding, to commit only changes.
 	encoded map[string][]byte
+	// touched holds the shared keys read or written since the last commit, the only
+	// ones that can have changed; allTouched says the whole map was handed out (or not
+	// yet committed), so every key is encoded again. Encoding only touched keys keeps a
+	// commit's cost independent of the shared store's size.
+	touched    map[string]struct{}
+	allTouched bool
 	// failures and degradations count what earlier checkpoints already carry.
 	failures, degradations int
 	// handlerEntry is the Seq of the last visit routed to the error handler, and
@@ -158,15 +164,41 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 	return nil
 }
 
+// touch notes that the visit read or wrote shared[key], so the next commit encodes it.
+func (r *run) touch(key string) {
+	if r.journal != nil {
+		r.journal.touched[key] = struct{}{}
+	}
+}
+
 // encodeShared puts into cp the shared keys whose encoding changed since the last
 // commit, and the keys that disappeared.
 func (r *run) encodeShared(cp *Checkpoint) error {
-	enc := r.journal.encoded
-	for _, k := range sortedKeys(r.shared) {
-		b, err := marshalContained(r.shared[k])
+	j := r.journal
+	enc := j.encoded
+	var keys []string
+	if j.allTouched {
+		keys = sortedKeys(r.shared)
+	} else {
+		keys = make([]string, 0, len(j.touched))
+		for k := range j.touched {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+	}
+	for _, k := range keys {
+		v, ok := r.shared[k]
+		if !ok {
+			if _, was := enc[k]; was {
+				cp.Deleted = append(cp.Deleted, k)
+				delete(enc, k)
+			}
+			continue
+		}
+		b, err := marshalContained(v)
 		if err != nil {
 			return fmt.Errorf("node %q left shared[%q] holding a %T, which cannot be journaled (%v): store plain data (numbers, strings, lists, maps, structs) in the shared store",
-				r.last.Node, k, r.shared[k], err)
+				r.last.Node, k, v, err)
 		}
 		if old, ok := enc[k]; ok && string(old) == string(b) {
 			continue
@@ -177,13 +209,17 @@ func (r *run) encodeShared(cp *Checkpoint) error {
 		cp.Set[k] = b
 		enc[k] = b
 	}
-	for k := range enc {
-		if _, ok := r.shared[k]; !ok {
-			cp.Deleted = append(cp.Deleted, k)
-			delete(enc, k)
+	if j.allTouched {
+		for k := range enc {
+			if _, ok := r.shared[k]; !ok {
+				cp.Deleted = append(cp.Deleted, k)
+				delete(enc, k)
+			}
 		}
 	}
 	slices.Sort(cp.Deleted)
+	clear(j.touched)
+	j.allTouched = false
 	return nil
 }
 

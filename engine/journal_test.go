@@ -88,3 +88,73 @@ func TestAs(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// mutator is a node whose Post changes the shared store the way its test case says.
+type mutator struct {
+	echoNode
+	post func(v *Visit)
+}
+
+func (m *mutator) Post(v *Visit, _, _ any) (string, error) {
+	m.post(v)
+	return "success", nil
+}
+
+// TestJournalCommitsTouchedKeys: a commit encodes only the keys its visit read or
+// wrote (or every key once the visit took the whole map), and that still catches a value
+// changed in place, a key removed, and leaves untouched keys out.
+func TestJournalCommitsTouchedKeys(t *testing.T) {
+	cases := []struct {
+		name string
+		post func(v *Visit)
+		want string // the second visit's checkpoint: set keys, then deleted ones
+	}{
+		{"set", func(v *Visit) { v.Set("n", 2) }, `set n=2`},
+		{"set unchanged", func(v *Visit) { v.Set("n", 1) }, `set`},
+		{"changed in place after Get", func(v *Visit) {
+			m, _ := v.Get("m")
+			m.(map[string]any)["k"] = "new"
+		}, `set m={"k":"new"}`},
+		{"changed in place through Shared", func(v *Visit) { v.Shared()["m"].(map[string]any)["k"] = "new" }, `set m={"k":"new"}`},
+		{"removed through Shared", func(v *Visit) { delete(v.Shared(), "n") }, `set deleted n`},
+		{"untouched", func(v *Visit) {}, `set`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			reg := testRegistry(t)
+			if err := reg.Register(NodeType{Name: "mutate", Actions: []string{"success"}, New: func(NodeSpec) (Node, error) {
+				return &mutator{post: c.post}, nil
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			g, ds := Load("touch.yaml", []byte("version: 1\nname: touch\nstart: a\nnodes:\n  a: {type: echo, on: {success: b}}\n  b: {type: mutate}\n"), reg)
+			if ds.HasErrors() {
+				t.Fatal(ds)
+			}
+			var got []string
+			res, _ := runVirtual(t, g, RunOptions{Shared: map[string]any{"n": 1, "m": map[string]any{"k": "old"}},
+				Journal: journalFunc(func(cp *Checkpoint) error {
+					line := "set"
+					for _, k := range sortedKeys(anyMap(cp.Set)) {
+						if k != "a" {
+							line += " " + k + "=" + string(cp.Set[k])
+						}
+					}
+					if len(cp.Deleted) > 0 {
+						line += " deleted " + strings.Join(cp.Deleted, ",")
+					}
+					got = append(got, line)
+					return nil
+				})})
+			if res.Status != StatusSuccess || len(got) != 2 {
+				t.Fatalf("status %s, checkpoints %q", res.Status, got)
+			}
+			if got[0] != `set m={"k":"old"} n=1` {
+				t.Errorf("the first checkpoint carries %q: it must carry every initial key", got[0])
+			}
+			if got[1] != c.want {
+				t.Errorf("the second checkpoint carries %q, want %q", got[1], c.want)
+			}
+		})
+	}
+}

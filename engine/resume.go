@@ -169,6 +169,7 @@ func SharedAs[T any](v *Visit, key string) (val T, ok bool, err error) {
 		return val, true, Errorf(Data, "shared[%q]: %w", key, err)
 	}
 	v.r.shared[key] = val
+	v.r.touch(key)
 	return val, true, nil
 }
 

@@ -233,6 +233,7 @@ func (r *run) assign(h *hook, v *Visit) error {
 			return err
 		}
 		r.shared[a.key] = val
+		r.touch(a.key)
 	}
 	return nil
 }

@@ -188,7 +188,8 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		r.shared = map[string]any{}
 	}
 	if opts.Journal != nil {
-		r.journal = &journalState{journal: opts.Journal, encoded: map[string][]byte{}}
+		// The first commit encodes every key: opts.Shared's are not committed yet.
+		r.journal = &journalState{journal: opts.Journal, encoded: map[string][]byte{}, touched: map[string]struct{}{}, allTouched: true}
 	}
 	r.resume = opts.Resume
 	envVals, err := envValues(g.spec, opts.Env)

@@ -29,17 +29,31 @@ func (v *Visit) Node() string { return v.n.name }
 // Number counts this node's visits in the run, from 1.
 func (v *Visit) Number() int { return v.number }
 
-// Get reads a key of the shared store.
+// Get reads a key of the shared store. A value read may be changed in place (a map or
+// a slice) before the visit ends; the journal encodes again every key a visit reads or
+// writes, so a node must reach shared values through the Visit of the visit that
+// changes them, not keep them across visits.
 func (v *Visit) Get(key string) (any, bool) {
 	val, ok := v.r.shared[key]
+	v.r.touch(key)
 	return val, ok
 }
 
 // Set writes a key of the shared store.
-func (v *Visit) Set(key string, value any) { v.r.shared[key] = value }
+func (v *Visit) Set(key string, value any) {
+	v.r.shared[key] = value
+	v.r.touch(key)
+}
 
-// Shared returns the shared store itself, for nodes that read or write many keys.
-func (v *Visit) Shared() map[string]any { return v.r.shared }
+// Shared returns the shared store itself, for nodes that read or write many keys. A
+// journaled run then encodes every key at the visit's commit, as it cannot tell which
+// changed; Get and Set let it encode only the keys touched.
+func (v *Visit) Shared() map[string]any {
+	if v.r.journal != nil {
+		v.r.journal.allTouched = true
+	}
+	return v.r.shared
+}
 
 // Param returns a parameter: the node's own params first (with their ${{ }} templates
 // evaluated for this visit), then the run's (workflow params overridden by the scenario
