@@ -93,6 +93,7 @@ func (j *RunJournal) Finish(res *engine.Result, state map[string]any) error {
 	j.meta.Elapsed = res.Elapsed
 	j.meta.Visits = res.Steps()
 	j.meta.Breakers = res.Breakers
+	j.meta.Output = res.Output
 	j.meta.Owner = ""
 	if res.Err != nil {
 		j.meta.Error = engine.ShortMessage(res.Err)

@@ -134,6 +134,8 @@ type RunProgress struct {
 	Error   string `json:"error,omitempty"`
 	// Breakers are the breakers' snapshots when the run ended.
 	Breakers []policy.Snapshot `json:"breakers,omitempty"`
+	// Output is the workflow's output, computed when the run ended.
+	Output map[string]any `json:"output,omitempty"`
 	// EventsDropped counts trace events beyond the per-invocation limit.
 	EventsDropped int `json:"events_dropped,omitempty"`
 	// Owner names the process running the run (host/pid) while Status is running.

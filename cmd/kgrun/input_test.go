@@ -101,3 +101,28 @@ func TestTestCaseOutputDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestShowPrintsOutput: a journaled run's output is kept with the run, so kgrun show
+// prints it as the run's own report did, and its JSON carries it.
+func TestShowPrintsOutput(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "state.db")
+	_, errText, code := kgrun(t, "testdata/valid/every_key.yaml", "--virtual-time", "--state", db, "--set", "alternate_dir="+dir,
+		"--input-json", `{"label":"kept"}`)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errText)
+	}
+	out, errText, code := kgrun(t, "show", "1", "--state", db, "--no-trace")
+	if code != exitOK || !strings.Contains(out, "Output") || !strings.Contains(out, `label  "kept"`) {
+		t.Errorf("kgrun show: exit %d\n%s%s", code, out, errText)
+	}
+	out, _, _ = kgrun(t, "show", "1", "--state", db, "--format", "json")
+	var shown struct {
+		Run struct {
+			Output map[string]any `json:"output"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Run.Output["label"] != "kept" {
+		t.Errorf("kgrun show --format json: %v, output %v", err, shown.Run.Output)
+	}
+}

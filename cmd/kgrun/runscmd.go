@@ -273,6 +273,7 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	res.Status = engine.Status(store.StatusOf(meta))
 	res.Breakers = meta.Breakers
 	res.Elapsed = meta.Elapsed
+	res.Output = meta.Output
 	if meta.Error != "" {
 		res.Err = errors.New(meta.Error)
 	}
