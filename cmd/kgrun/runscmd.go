@@ -7,12 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/kgrun/kgrun/engine"
+	"github.com/kgrun/kgrun/internal/when"
 	"github.com/kgrun/kgrun/store"
 )
 
@@ -73,35 +73,13 @@ func (f *listFlags) filter(now time.Time) (store.RunFilter, error) {
 	return rf, err
 }
 
-// parseWhen reads a point in time: RFC 3339, or an age before now such as 90m or 7d.
+// parseWhen reads a point in time for a flag: RFC 3339, or an age before now.
 func parseWhen(flagName, v string, now time.Time) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
-	}
-	d, err := parseAge(v)
+	t, err := when.Parse(v, now)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%s takes an RFC 3339 time such as 2026-01-02T15:04:05Z or an age such as 2h or 7d, not %q", flagName, v)
+		return t, fmt.Errorf("%s takes %v", flagName, strings.TrimPrefix(err.Error(), "want "))
 	}
-	return now.Add(-d), nil
-}
-
-// parseAge reads a duration as Go writes them, with d for days as well.
-func parseAge(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.ParseFloat(days, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("bad age %q", v)
-		}
-		return time.Duration(n * 24 * float64(time.Hour)), nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("bad age %q", v)
-	}
-	return d, nil
+	return t, nil
 }
 
 // runsCommand lists the runs in the store, newest first; "kgrun runs prune" removes old ones.
@@ -204,7 +182,7 @@ func pruneCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var o store.PruneOptions
 	if olderThan != "" {
-		d, err := parseAge(olderThan)
+		d, err := when.ParseAge(olderThan)
 		if err != nil {
 			return usageError(stderr, "runs prune", fmt.Errorf("--older-than takes an age such as 12h or 30d, not %q", olderThan))
 		}

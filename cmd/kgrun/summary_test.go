@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -61,10 +62,21 @@ func TestBucketsCoverEveryDuration(t *testing.T) {
 	}
 }
 
-// retainedPerRun folds n results like --runs n and returns the heap kept per run.
+// retainedPerRun folds n results like --runs n and returns the heap kept per run: the
+// least of three tries, since the heap also holds what other goroutines of the test
+// binary allocate and free meanwhile.
 func retainedPerRun(t *testing.T, n int) float64 {
+	least := math.Inf(1)
+	for range 3 {
+		least = math.Min(least, retainedOnce(n))
+	}
+	return least
+}
+
+func retainedOnce(n int) float64 {
 	res := &engine.Result{Status: engine.StatusSuccess, Calls: map[string]int{"a": 1, "b": 2}}
 	var before, after runtime.MemStats
+	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	s := newRunSummary()
@@ -84,7 +96,7 @@ func TestRunSummaryMemoryDoesNotGrowWithRuns(t *testing.T) {
 	small := retainedPerRun(t, 1_000) * 1_000
 	large := retainedPerRun(t, 100_000) * 100_000
 	t.Logf("retained: %.0f B at N=1,000 (%.2f B/run), %.0f B at N=100,000 (%.3f B/run)", small, small/1_000, large, large/100_000)
-	if large-small > 64<<10 {
+	if large-small > 256<<10 { // keeping every outcome would be about 32 MB more
 		t.Errorf("N=100,000 keeps %.0f B more than N=1,000; the summary grows with N", large-small)
 	}
 	kept := keptPerRun(100_000)
