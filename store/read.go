@@ -111,6 +111,7 @@ func (s *SQLite) Runs(f RunFilter) ([]*RunMeta, error) {
 	}
 	defer rows.Close()
 	var out []*RunMeta
+	skipped := 0
 	for rows.Next() && (f.Limit <= 0 || len(out) < f.Limit) {
 		r, err := scanRun(rows)
 		if err != nil {
@@ -123,14 +124,35 @@ func (s *SQLite) Runs(f RunFilter) ([]*RunMeta, error) {
 			m = &RunMeta{Damage: err.Error()}
 			m.ID = strconv.FormatInt(r.id, 10)
 		}
-		if f.Status == "" || StatusOf(m) == f.Status {
-			out = append(out, m)
+		if !f.selects(m) {
+			continue
 		}
+		if skipped < f.Offset {
+			skipped++
+			continue
+		}
+		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, s.fail("", "runs table", err)
 	}
 	return out, nil
+}
+
+// selects applies the filters that need the decoded record: status (crashed is a
+// running run whose process is gone) and scenario. A damaged run is listed whatever
+// its scenario, since its record cannot say.
+func (f *RunFilter) selects(m *RunMeta) bool {
+	if f.Status != "" && StatusOf(m) != f.Status {
+		return false
+	}
+	switch {
+	case f.Scenario == "" || m.Damage != "":
+		return true
+	case f.Scenario == NoScenario:
+		return m.Scenario == ""
+	}
+	return m.Scenario == f.Scenario
 }
 
 // readJournal runs fn in one read transaction (a consistent snapshot, which writers do

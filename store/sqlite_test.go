@@ -121,12 +121,16 @@ func TestRunsJournalAndState(t *testing.T) {
 	}
 }
 
-// TestRunFilter: runs select by workflow, status and start time, newest first, limited.
+// TestRunFilter: runs select by workflow, status, scenario and start time, newest
+// first, paged by offset and limit.
 func TestRunFilter(t *testing.T) {
 	s, _ := openTemp(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, c := range []struct{ wf, status string }{{"a", "success"}, {"b", "failed"}, {"a", "failed"}, {"a", "success"}, {"b", "success"}} {
-		newRun(t, s, c.wf, c.status, t0.Add(time.Duration(i)*time.Hour))
+	for i, c := range []struct{ wf, status, scenario string }{{"a", "success", ""}, {"b", "failed", "network"}, {"a", "failed", "network"}, {"a", "success", ""}, {"b", "success", "slow"}} {
+		m := &RunMeta{RunInfo: RunInfo{Workflow: c.wf, Scenario: c.scenario, Started: t0.Add(time.Duration(i) * time.Hour)}, RunProgress: RunProgress{Status: c.status}}
+		if err := s.CreateRun(m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, c := range []struct {
 		f    RunFilter
@@ -141,6 +145,13 @@ func TestRunFilter(t *testing.T) {
 		{RunFilter{Since: t0.Add(time.Hour), Until: t0.Add(3 * time.Hour), Limit: 1}, "3"},
 		{RunFilter{Limit: 2}, "5 4"},
 		{RunFilter{Workflow: "c"}, ""},
+		{RunFilter{Scenario: "network"}, "3 2"},
+		{RunFilter{Scenario: NoScenario}, "4 1"},
+		{RunFilter{Scenario: "network", Status: "failed", Workflow: "b"}, "2"},
+		{RunFilter{Offset: 1, Limit: 2}, "4 3"},
+		{RunFilter{Offset: 4, Limit: 2}, "1"},
+		{RunFilter{Offset: 5}, ""},
+		{RunFilter{Scenario: NoScenario, Offset: 1}, "1"},
 	} {
 		runs, err := s.Runs(c.f)
 		if err != nil {

@@ -58,9 +58,16 @@ type RunFilter struct {
 	Workflow, Status string
 	// Since and Until, when set, bound the wall-clock start.
 	Since, Until time.Time
-	// Limit, when above 0, keeps that many of the newest runs selected.
-	Limit int
+	// Scenario, when set, must match the run's scenario; NoScenario selects runs
+	// without one.
+	Scenario string
+	// Offset skips that many of the newest runs selected, and Limit, when above 0,
+	// keeps that many of the rest: a page of the list.
+	Offset, Limit int
 }
+
+// NoScenario is the RunFilter.Scenario that selects runs started without a scenario.
+const NoScenario = "-"
 
 // Batch is one atomic write.
 type Batch struct {
