@@ -38,6 +38,7 @@ func commands() []command {
 		{"runs", "list the runs recorded in the store, or prune old ones", "kgrun runs [--workflow NAME] [--status S] [--since T] [--until T] [--limit N] [--format text|json]\n  kgrun runs prune [--older-than AGE] [--keep N]", runsCommand},
 		{"show", "print a past run's report and trace", "kgrun show RUN_ID [--state PATH] [--no-trace] [--format text|json]", showCommand},
 		{"resume", "continue a crashed or interrupted run, or redrive a failed one", "kgrun resume RUN_ID FILE [flags]", resumeCommand},
+		{"ui", "serve a web UI over the run store (loopback, read-only by default)", "kgrun ui [--addr 127.0.0.1:7878] [--state PATH] [--allow-actions]", uiCommand},
 		{"store", "verify every record of the store", "kgrun store check [--state PATH]", storeCommand},
 		{"schema", "print the JSON Schema for workflow files", "kgrun schema", schemaCommand},
 		{"version", "print kgrun's version and what it was built from", "kgrun version (or kgrun --version)", versionCommand},

@@ -242,28 +242,7 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return storeError(stderr, "show", err)
 	}
-	state := engine.NewRunState()
-	if err := db.Checkpoints(meta.ID, 0, state.Apply); err != nil {
-		return storeError(stderr, "show", err)
-	}
-	res := state.Result()
-	res.Workflow, res.Scenario, res.Seed = meta.Workflow, meta.Scenario, meta.Seed
-	res.Status = engine.Status(store.StatusOf(meta))
-	res.Breakers = meta.Breakers
-	res.Elapsed = meta.Elapsed
-	res.Output = meta.Output
-	if meta.Error != "" {
-		res.Err = errors.New(meta.Error)
-	}
-	st := newStats()
-	var events []engine.Event
-	err = db.Events(meta.ID, func(e engine.Event) error {
-		st.Event(e)
-		if !f.noTrace {
-			events = append(events, e)
-		}
-		return nil
-	})
+	res, st, events, err := storedRun(db, meta, !f.noTrace)
 	if err != nil {
 		return storeError(stderr, "show", err)
 	}
@@ -298,6 +277,45 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 	}
 	return exitOK
+}
+
+// storedRun rebuilds a stored run's result and report statistics from its journal and
+// trace, and returns the trace's events when keepEvents.
+func storedRun(db store.Store, meta *store.RunMeta, keepEvents bool) (*engine.Result, *stats, []engine.Event, error) {
+	state := engine.NewRunState()
+	if err := db.Checkpoints(meta.ID, 0, state.Apply); err != nil {
+		return nil, nil, nil, err
+	}
+	res := state.Result()
+	res.Workflow, res.Scenario, res.Seed = meta.Workflow, meta.Scenario, meta.Seed
+	res.Status = engine.Status(store.StatusOf(meta))
+	res.Breakers = meta.Breakers
+	res.Elapsed = meta.Elapsed
+	res.Output = meta.Output
+	if meta.Error != "" {
+		res.Err = errors.New(meta.Error)
+	}
+	st := newStats()
+	var events []engine.Event
+	err := db.Events(meta.ID, func(e engine.Event) error {
+		st.Event(e)
+		if keepEvents {
+			events = append(events, e)
+		}
+		return nil
+	})
+	return res, st, events, err
+}
+
+// writeStoredReport writes a stored run's report as kgrun show prints it, without
+// colour and without the trace: the web UI shows it on a run's page.
+func writeStoredReport(w io.Writer, db store.Store, meta *store.RunMeta) error {
+	res, st, _, err := storedRun(db, meta, false)
+	if err != nil {
+		return err
+	}
+	writeReport(w, res, st, meta.Nodes, reportOptions{virtual: meta.VirtualTime})
+	return nil
 }
 
 // eventLine writes one trace event for people.
