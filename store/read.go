@@ -101,11 +101,33 @@ func (s *SQLite) Runs(f RunFilter) ([]*RunMeta, error) {
 		where = append(where, "r.status = ?")
 		args = append(args, f.Status)
 	}
+	if f.Scenario != "" {
+		// Read in SQL so that a page deep in a filtered list does not decode every run
+		// before it; a record that is not JSON is kept, and listed as damaged.
+		where = append(where, `CASE WHEN json_valid(CAST(i.info AS TEXT)) THEN COALESCE(json_extract(CAST(i.info AS TEXT), '$.scenario'), '') = ? ELSE 1 END`)
+		scenario := f.Scenario
+		if scenario == NoScenario {
+			scenario = ""
+		}
+		args = append(args, scenario)
+	}
 	q := `SELECT ` + runColumns + ` FROM ` + runTables
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.Query(q+` ORDER BY r.id DESC`, args...)
+	q += ` ORDER BY r.id DESC`
+	// Statuses decided by the decoded record (a running run whose process is gone is
+	// crashed; damage shows only in decoding) are filtered below; otherwise SQL pages.
+	pagedInSQL := f.Status != StatusRunning && f.Status != StatusCrashed && f.Status != "damaged"
+	if pagedInSQL && (f.Offset > 0 || f.Limit > 0) {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, max(f.Limit, -1), f.Offset)
+		if f.Limit <= 0 {
+			args[len(args)-2] = -1
+		}
+		f.Offset = 0
+	}
+	rows, err := s.db.Query(q, args...)
 	if err != nil {
 		return nil, s.fail("", "runs table", err)
 	}

@@ -225,3 +225,24 @@ func TestDefaultPath(t *testing.T) {
 		t.Errorf("with a relative XDG_STATE_HOME: %q %v", p, err)
 	}
 }
+
+// TestRunFilterKeepsDamagedRuns: a run whose description is not JSON is listed as
+// damaged under a scenario filter, which SQL applies, rather than failing the query or
+// vanishing from the list.
+func TestRunFilterKeepsDamagedRuns(t *testing.T) {
+	s, _ := openTemp(t)
+	newRun(t, s, "a", "success", time.Now())
+	bad := newRun(t, s, "a", "success", time.Now())
+	if _, err := s.db.Exec(`UPDATE run_info SET info = x'7b6e6f74' WHERE run = ?`, bad); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []RunFilter{{Scenario: "network"}, {Scenario: NoScenario, Limit: 1}} {
+		runs, err := s.Runs(f)
+		if err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		if len(runs) == 0 || runs[0].ID != bad || runs[0].Damage == "" {
+			t.Errorf("%+v: got %d runs, first %+v; want run %s listed as damaged", f, len(runs), runs, bad)
+		}
+	}
+}
