@@ -29,10 +29,11 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 		t, ok, tr := b.Allow(r.clock.Now())
 		r.breakerChanged(n, v, number, tr)
 		if !ok {
-			name := b.Config().Name
-			r.emit(Event{Kind: EventBreakerRejected, Node: n.name, Visit: v.number, Attempt: number, Breaker: name,
-				ErrKind: CircuitOpen})
-			return nil, WithKind(CircuitOpen, fmt.Errorf("%w: breaker %q rejected the call", ErrCircuitOpen, name))
+			if r.tracer != nil {
+				r.emit(Event{Kind: EventBreakerRejected, Node: n.name, Visit: v.number, Attempt: number, Breaker: b.Config().Name,
+					ErrKind: CircuitOpen})
+			}
+			return nil, n.rejected
 		}
 		ticket = t
 	}

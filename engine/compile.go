@@ -48,10 +48,13 @@ type node struct {
 	retry        *retryPolicy
 	breaker      *policy.Breaker
 	breakerKinds kindSet
-	timeout      time.Duration
-	bulkhead     *policy.Bulkhead
-	bulkWait     time.Duration
-	fallback     *node
+	// rejected is the error of a call the breaker refuses: the same for every refusal,
+	// so a rejected visit formats nothing.
+	rejected error
+	timeout  time.Duration
+	bulkhead *policy.Bulkhead
+	bulkWait time.Duration
+	fallback *node
 
 	beforePrep, afterExec, onError []*hook
 	goBefore                       BeforePrepHook
@@ -317,6 +320,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		n.breaker = g.breakers[b]
 		if n.breaker != nil {
 			n.breakerCounts(w.Breaker(b))
+			n.rejected = WithKind(CircuitOpen, fmt.Errorf("%w: breaker %q rejected the call", ErrCircuitOpen, b))
 		}
 	}
 	n.timeout = sn.Timeout

@@ -68,6 +68,14 @@ func KindOf(err error) Kind {
 	if err == nil {
 		return ""
 	}
+	// The common shapes first, without errors.As's reflection: a kinded error or a
+	// NodeError itself (errors.As would find them first too).
+	switch e := err.(type) {
+	case *kindError:
+		return e.kind
+	case *NodeError:
+		return e.Kind
+	}
 	var ke *kindError
 	if errors.As(err, &ke) {
 		return ke.kind
