@@ -163,6 +163,10 @@ func TestActionsNeedTokenAndOrigin(t *testing.T) {
 	}
 	token := page[i+len(`name="csrf" value="`):]
 	token = token[:strings.IndexByte(token, '"')]
+	wrong := "0" + token[1:] // the token with its first digit changed
+	if token[0] == '0' {
+		wrong = "1" + token[1:]
+	}
 	post := func(srv http.Handler, origin, tok string) *httptest.ResponseRecorder {
 		form := url.Values{"csrf": {tok}, "keep": {"3"}}
 		req := httptest.NewRequest(http.MethodPost, "http://example.test/prune", strings.NewReader(form.Encode()))
@@ -182,7 +186,7 @@ func TestActionsNeedTokenAndOrigin(t *testing.T) {
 	}{
 		{"read-only server", readOnly.srv, "http://example.test", token, http.StatusForbidden},
 		{"no token", f.srv, "http://example.test", "", http.StatusForbidden},
-		{"wrong token", f.srv, "http://example.test", "0" + token[1:], http.StatusForbidden},
+		{"wrong token", f.srv, "http://example.test", wrong, http.StatusForbidden},
 		{"other origin", f.srv, "http://evil.test", token, http.StatusForbidden},
 		{"no origin", f.srv, "", token, http.StatusForbidden},
 		{"same origin with token", f.srv, "http://example.test", token, http.StatusSeeOther},
