@@ -142,6 +142,9 @@ func flagSetFor(name string) *flag.FlagSet {
 	case "store":
 		fs, _ := newStoreFlags()
 		return fs
+	case "ui":
+		fs, _ := newUIFlags()
+		return fs
 	}
 	return nil
 }

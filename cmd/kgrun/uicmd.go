@@ -18,16 +18,26 @@ import (
 	"github.com/kgrun/kgrun/ui"
 )
 
+// uiFlags are the flags of "kgrun ui".
+type uiFlags struct {
+	addr                      string
+	allowActions, allowRemote bool
+	state                     stateFlags
+}
+
+func newUIFlags() (*flag.FlagSet, *uiFlags) {
+	f := &uiFlags{}
+	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:7878", "listen on `HOST:PORT` (port 0 picks a free one)")
+	fs.BoolVar(&f.allowActions, "allow-actions", false, "offer resume and prune in the UI (same-origin POSTs with a CSRF token)")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow an --addr that is not a loopback address: anyone who can reach it reads your runs")
+	f.state.register(fs, false)
+	return fs, f
+}
+
 // uiCommand serves the web UI over the store until interrupted.
 func uiCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var addr string
-	var allowActions, allowRemote bool
-	var sf stateFlags
-	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
-	fs.StringVar(&addr, "addr", "127.0.0.1:7878", "listen on `HOST:PORT` (port 0 picks a free one)")
-	fs.BoolVar(&allowActions, "allow-actions", false, "offer resume and prune in the UI (same-origin POSTs with a CSRF token)")
-	fs.BoolVar(&allowRemote, "allow-remote", false, "allow an --addr that is not a loopback address: anyone who can reach it reads your runs")
-	sf.register(fs, false)
+	fs, f := newUIFlags()
 	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
 	if !ok {
 		return code
@@ -35,7 +45,8 @@ func uiCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if len(pos) != 0 {
 		return usageError(stderr, "ui", fmt.Errorf("takes no arguments"))
 	}
-	if !ui.IsLoopback(addr) && !allowRemote {
+	addr, sf := f.addr, &f.state
+	if !ui.IsLoopback(addr) && !f.allowRemote {
 		return usageError(stderr, "ui", fmt.Errorf("--addr %s is not a loopback address; the UI shows every run's values, so it listens on loopback unless you also pass --allow-remote", addr))
 	}
 	if !sf.enabled() {
@@ -51,8 +62,8 @@ func uiCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Load:   func(file string) (*engine.Graph, schema.Diagnostics) { return engine.LoadFile(file, newRegistry(nil)) },
 		Report: func(w io.Writer, meta *store.RunMeta) error { return writeStoredReport(w, db, meta) },
 	}
-	if allowActions {
-		opts.Actions = uiActions(&sf, db.Path())
+	if f.allowActions {
+		opts.Actions = uiActions(sf, db.Path())
 	}
 	srv, err := ui.New(opts)
 	if err != nil {
@@ -75,7 +86,7 @@ func uiCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		_ = hs.Shutdown(shut)
 	}()
 	fmt.Fprintf(stdout, "kgrun ui: serving %s on http://%s/ (%s; Ctrl-C stops)\n", termText(db.Path()), ln.Addr(),
-		map[bool]string{true: "resume and prune offered", false: "read-only"}[allowActions])
+		map[bool]string{true: "resume and prune offered", false: "read-only"}[f.allowActions])
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "kgrun ui: %v\n", err)
 		return exitFailed
