@@ -112,7 +112,7 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 
 func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
 	a := &r.att
-	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: r.execRNG, clock: r.clock, params: v.params}
+	*a = Attempt{r: r, n: v.n, visit: v.number, number: number, rng: &r.execRNG, clock: r.clock, params: v.params}
 	return a
 }
 

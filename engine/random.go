@@ -19,21 +19,26 @@ const (
 // stream is a reusable random source: reseeding it costs no allocation.
 type stream struct {
 	pcg rand.PCG
-	r   *rand.Rand
+	r   rand.Rand
 }
 
 func newStream() *stream {
 	s := &stream{}
-	s.r = rand.New(&s.pcg)
+	s.init()
 	return s
 }
+
+// init points the stream's generator at its own source. A stream inside another struct
+// is initialised in place, so a run's streams cost no allocation of their own; it must
+// not be copied afterwards.
+func (s *stream) init() { s.r = *rand.New(&s.pcg) }
 
 // at reseeds the stream for one (node, visit, attempt, purpose) and returns it.
 func (s *stream) at(seed int64, nodeHash uint64, visit, attempt int, purpose uint64) *rand.Rand {
 	a := mix(uint64(seed) ^ mix(nodeHash))
 	b := mix(a ^ uint64(visit)<<32 ^ uint64(attempt)<<8 ^ purpose)
 	s.pcg.Seed(a, b)
-	return s.r
+	return &s.r
 }
 
 // hashName gives each node name a stable 64-bit identity for stream derivation.

@@ -90,9 +90,9 @@ type run struct {
 	phase string
 	// interrupting is set while the error handler of a canceled run runs.
 	interrupting bool
-	execRNG      *stream
-	visitRNG     *stream
-	jitter       *stream
+	execRNG      stream
+	visitRNG     stream
+	jitter       stream
 
 	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
 	// guards the running timed attempt and watchdog fires when it hangs.
@@ -136,8 +136,10 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		g: g, clock: opts.Clock, tracer: opts.Tracer, ctxTracer: contextTracerOf(opts.Tracer), logger: opts.Logger, seed: opts.Seed,
 		scenarioName: opts.Scenario, noBreakers: opts.DisableBreakers, maxSteps: g.maxSteps,
 		visits: make([]int, len(g.nodes)), calls: make([]int, len(g.nodes)), faults: make([]*activeFault, len(g.nodes)),
-		execRNG: newStream(), visitRNG: newStream(), jitter: newStream(),
 	}
+	r.execRNG.init()
+	r.visitRNG.init()
+	r.jitter.init()
 	if r.clock == nil {
 		r.clock = RealClock{}
 	}
