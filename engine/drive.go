@@ -21,7 +21,7 @@ func (r *run) drive(ctx context.Context) {
 	}
 	owner := new(byte)
 	r.owner.Store(owner)
-	go r.guard(ctx, r.done, r.loop, owner)
+	goDriven(func() { r.guard(ctx, r.done, r.loop, owner) })
 	p := <-r.done
 	if g := r.hang.Load(); g != nil {
 		g.mu.Lock()

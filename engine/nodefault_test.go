@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/goleak"
 )
 
 // faultyNode fails or succeeds as its fields say: err is returned from Exec, and out is
@@ -235,7 +233,7 @@ nodes:
 			path: "work(success) = failed", phase: "journal", calls: 1, message: "encoding it panicked: MarshalJSON exploded"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			defer goleak.VerifyNone(t)
+			defer verifyNoLeaks(t)
 			reg := testRegistry(t)
 			if err := reg.Register(NodeType{Name: "escaping", Actions: []string{"success"}, New: func(NodeSpec) (Node, error) { return c.node, nil }}); err != nil {
 				t.Fatal(err)
@@ -289,7 +287,7 @@ nodes:
 // TestHungExecCanceledOnVirtualClock: canceling a run whose exec hangs, ignoring ctx,
 // on a virtual clock ends the run canceled.
 func TestHungExecCanceledOnVirtualClock(t *testing.T) {
-	defer goleak.VerifyNone(t)
+	defer verifyNoLeaks(t)
 	node := &escapingNode{hang: make(chan struct{}), entered: make(chan struct{})}
 	defer close(node.hang)
 	reg := testRegistry(t)
