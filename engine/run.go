@@ -198,7 +198,11 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.env = map[string]any{"input": r.input, "shared": r.shared, "params": r.params, "result": nil, "error": &ErrorInfo{}, "node": "", "attempt": 0, "env": envVals}
+	// Sized for these eight and the expression budget exprVM.begin adds, so the map is
+	// built once and never grows.
+	r.env = make(map[string]any, 9)
+	r.env["input"], r.env["shared"], r.env["params"], r.env["result"] = r.input, r.shared, r.params, nil
+	r.env["error"], r.env["node"], r.env["attempt"], r.env["env"] = &ErrorInfo{}, "", 0, envVals
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
 	return r, nil
