@@ -1,68 +1,37 @@
 package schema
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // check runs the semantic checks that need only the file: every reference resolves,
 // every node is reachable, and nothing is declared in a way that can never take effect.
 func check(w *Workflow, ds *Diagnostics) {
-	names := w.NodeNames()
-	known := make(map[string]bool, len(names))
-	for _, n := range names {
-		known[n] = true
-	}
-	ref := func(id Ident, what string) bool {
-		if len(names) == 0 {
-			return false // no nodes decoded: the missing or broken nodes key is the error
-		}
-		if id.Name == "" || known[id.Name] {
-			return id.Name != ""
-		}
-		detail := DidYouMean(id.Name, names)
-		if detail == "" {
-			detail = "declare it under nodes, or name one of the declared nodes"
-		}
-		ds.Errorf(id.Pos, detail, "%s names unknown node %q", what, id.Name)
-		return false
-	}
-	ref(w.Start, "start")
-	ref(w.ErrorHandler, "error_handler")
-
-	breakerNames := make([]string, len(w.Breakers))
 	usedBreakers := map[string]bool{}
-	for i, b := range w.Breakers {
-		breakerNames[i] = b.Name
-	}
-	for _, n := range w.Nodes {
-		for _, e := range n.Edges {
-			ref(e.To, fmt.Sprintf("node %q: edge %q", n.Name, e.Action))
-		}
-		ref(n.Fallback, fmt.Sprintf("node %q: fallback", n.Name))
-		if n.Fallback.Name == n.Name {
-			ds.Errorf(n.Fallback.Pos, "name another node that can stand in for this one", "node %q falls back to itself", n.Name)
-		}
-		if b := n.Breaker; b.Name != "" {
-			usedBreakers[b.Name] = true
-			if w.Breaker(b.Name) == nil {
-				detail := DidYouMean(b.Name, breakerNames)
-				if detail == "" {
-					detail = "declare it under breakers: with failure_threshold and open_timeout"
-				}
-				ds.Errorf(b.Pos, detail, "node %q uses breaker %q, which is not declared", n.Name, b.Name)
-			}
-		}
-		checkShadowedEdges(n, ds)
-		if r := n.Retry; r != nil && r.MaxDelay > 0 && r.MaxDelay < r.Delay {
-			ds.Warnf(r.Pos, "raise max_delay or lower delay", "node %q: retry max_delay %s is below delay %s, so every wait is max_delay",
-				n.Name, r.MaxDelay, r.Delay)
-		}
-	}
+	ref := checkGraph(w, graphOf(w), "", usedBreakers, ds)
 	for _, b := range w.Breakers {
 		if !usedBreakers[b.Name] {
 			ds.Warnf(b.Pos, "name it in a node's breaker: key, or remove it", "breaker %q is declared but no node uses it", b.Name)
 		}
 	}
+	paths := w.NodePaths()
+	knownPaths := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		knownPaths[p] = true
+	}
 	for _, s := range w.Scenarios {
 		for _, f := range s.Faults {
+			if strings.Contains(f.Node.Name, "/") || len(paths) == 0 {
+				if len(paths) > 0 && !knownPaths[f.Node.Name] {
+					detail := DidYouMean(f.Node.Name, paths)
+					if detail == "" {
+						detail = "name a node inside a body by its path: map/node or parallel/branch/node"
+					}
+					ds.Errorf(f.Node.Pos, detail, "scenario %q: fault names unknown node %q", s.Name, f.Node.Name)
+				}
+				continue
+			}
 			ref(f.Node, fmt.Sprintf("scenario %q: fault", s.Name))
 		}
 	}
@@ -84,18 +53,108 @@ func check(w *Workflow, ds *Diagnostics) {
 			}
 		}
 	}
-	checkReachable(w, known, ds)
+}
+
+// graph is what the checks need of a workflow or a body: a start, an error handler and
+// nodes.
+type graph struct {
+	start, errorHandler Ident
+	nodes               []*Node
+}
+
+func graphOf(w *Workflow) graph {
+	return graph{start: w.Start, errorHandler: w.ErrorHandler, nodes: w.Nodes}
+}
+
+// checkGraph checks one graph's references and reachability, then those of every body
+// and branch inside it; scope is the path prefix of its nodes in messages ("" at the
+// top, "fan/" in a map's body). It returns the graph's reference checker.
+func checkGraph(w *Workflow, g graph, scope string, usedBreakers map[string]bool, ds *Diagnostics) func(Ident, string) bool {
+	names := make([]string, len(g.nodes))
+	known := make(map[string]bool, len(names))
+	for i, n := range g.nodes {
+		names[i] = n.Name
+		known[n.Name] = true
+	}
+	where := ""
+	if scope != "" {
+		where = " in " + strings.TrimSuffix(scope, "/")
+	}
+	ref := func(id Ident, what string) bool {
+		if len(names) == 0 {
+			return false // no nodes decoded: the missing or broken nodes key is the error
+		}
+		if id.Name == "" || known[id.Name] {
+			return id.Name != ""
+		}
+		detail := DidYouMean(id.Name, names)
+		if detail == "" {
+			if scope == "" {
+				detail = "declare it under nodes, or name one of the declared nodes"
+			} else {
+				detail = "an edge stays inside its body: name one of the body's nodes"
+			}
+		}
+		ds.Errorf(id.Pos, detail, "%s names unknown node %q%s", what, id.Name, where)
+		return false
+	}
+	if scope == "" {
+		ref(g.start, "start")
+	} else {
+		ref(g.start, scopedName(scope, "start"))
+	}
+	ref(g.errorHandler, "error_handler")
+
+	breakerNames := make([]string, len(w.Breakers))
+	for i, b := range w.Breakers {
+		breakerNames[i] = b.Name
+	}
+	for _, n := range g.nodes {
+		name := scope + n.Name
+		for _, e := range n.Edges {
+			ref(e.To, fmt.Sprintf("node %q: edge %q", name, e.Action))
+		}
+		ref(n.Fallback, fmt.Sprintf("node %q: fallback", name))
+		if n.Fallback.Name == n.Name {
+			ds.Errorf(n.Fallback.Pos, "name another node that can stand in for this one", "node %q falls back to itself", name)
+		}
+		if b := n.Breaker; b.Name != "" {
+			usedBreakers[b.Name] = true
+			if w.Breaker(b.Name) == nil {
+				detail := DidYouMean(b.Name, breakerNames)
+				if detail == "" {
+					detail = "declare it under breakers: with failure_threshold and open_timeout"
+				}
+				ds.Errorf(b.Pos, detail, "node %q uses breaker %q, which is not declared", name, b.Name)
+			}
+		}
+		checkShadowedEdges(n, scope, ds)
+		if r := n.Retry; r != nil && r.MaxDelay > 0 && r.MaxDelay < r.Delay {
+			ds.Warnf(r.Pos, "raise max_delay or lower delay", "node %q: retry max_delay %s is below delay %s, so every wait is max_delay",
+				name, r.MaxDelay, r.Delay)
+		}
+		for _, b := range n.Bodies() {
+			checkGraph(w, graph{start: b.Body.Start, nodes: b.Body.Nodes}, scope+b.Prefix, usedBreakers, ds)
+		}
+	}
+	checkReachable(g, scope, known, ds)
+	return ref
+}
+
+// scopedName names a key of a body in messages: "body of fan: start".
+func scopedName(scope, key string) string {
+	return fmt.Sprintf("%s: %s", strings.TrimSuffix(scope, "/"), key)
 }
 
 // checkShadowedEdges warns about edges listed after an unguarded edge for the same
 // action: the unguarded one always matches first, so they are never taken.
-func checkShadowedEdges(n *Node, ds *Diagnostics) {
+func checkShadowedEdges(n *Node, scope string, ds *Diagnostics) {
 	unguarded := map[string]*Edge{}
 	for _, e := range n.Edges {
 		if first, ok := unguarded[e.Action]; ok {
 			ds.Warnf(e.To.Pos, "put guarded edges first and the unguarded one last",
 				"node %q: this %q edge is never taken; the unguarded edge to %q at line %d always matches first",
-				n.Name, e.Action, first.To.Name, first.To.Pos.Line)
+				scope+n.Name, e.Action, first.To.Name, first.To.Pos.Line)
 			continue
 		}
 		if e.When == nil {
@@ -106,15 +165,16 @@ func checkShadowedEdges(n *Node, ds *Diagnostics) {
 
 // checkReachable reports nodes that no path from start (or from the error handler, which
 // any failure can reach) leads to.
-func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
-	if !known[w.Start.Name] {
+func checkReachable(g graph, scope string, known map[string]bool, ds *Diagnostics) {
+	if !known[g.start.Name] {
 		return
 	}
 	seen := map[string]bool{}
 	var stack []string
-	names := w.NodeNames()
-	byName := make(map[string]*Node, len(w.Nodes))
-	for _, n := range w.Nodes {
+	names := make([]string, len(g.nodes))
+	byName := make(map[string]*Node, len(g.nodes))
+	for i, n := range g.nodes {
+		names[i] = n.Name
 		byName[n.Name] = n
 	}
 	push := func(name string) {
@@ -131,8 +191,8 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 			stack = append(stack, name)
 		}
 	}
-	push(w.Start.Name)
-	push(w.ErrorHandler.Name)
+	push(g.start.Name)
+	push(g.errorHandler.Name)
 	for len(stack) > 0 {
 		n := byName[stack[len(stack)-1]]
 		stack = stack[:len(stack)-1]
@@ -141,10 +201,10 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 		}
 		push(n.Fallback.Name)
 	}
-	for _, n := range w.Nodes {
+	for _, n := range g.nodes {
 		if !seen[n.Name] {
-			ds.Errorf(n.Pos, fmt.Sprintf("route to it from another node's on: or fallback:, or remove it (start is %q)", w.Start.Name),
-				"node %q is unreachable", n.Name)
+			ds.Errorf(n.Pos, fmt.Sprintf("route to it from another node's on: or fallback:, or remove it (start is %q)", g.start.Name),
+				"node %q is unreachable", scope+n.Name)
 		}
 	}
 }

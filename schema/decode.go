@@ -80,6 +80,10 @@ type decoder struct {
 	inputDecl *Input
 	// inputBroken says the declaration had errors, already reported.
 	inputBroken bool
+	// scope is the path prefix of the nodes being decoded ("" at the top, "fan/" in
+	// map node fan's body); nodes counts them all, bodies included, against MaxNodes.
+	scope string
+	nodes int
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -296,6 +300,12 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 // (nodes, breakers, scenarios, actions), reporting duplicates and names that are not
 // identifiers.
 func (d *decoder) entries(n *yaml.Node, what string) [][2]*yaml.Node {
+	return d.namedEntries(n, what, validName)
+}
+
+// namedEntries is entries with names that match valid: node names, or node paths
+// (map/node) where a scenario names a node inside a body.
+func (d *decoder) namedEntries(n *yaml.Node, what string, valid *regexp.Regexp) [][2]*yaml.Node {
 	n = d.resolve(n)
 	if n == nil {
 		return nil
@@ -314,8 +324,12 @@ func (d *decoder) entries(n *yaml.Node, what string) [][2]*yaml.Node {
 		if k == nil {
 			continue
 		}
-		if k.Kind != yaml.ScalarNode || !validName.MatchString(k.Value) {
-			d.diags.Errorf(d.pos(k), "names start with a letter or underscore, then letters, digits, '_', '-' or '.'",
+		if k.Kind != yaml.ScalarNode || !valid.MatchString(k.Value) {
+			hint := "names start with a letter or underscore, then letters, digits, '_', '-' or '.'"
+			if valid == validPath {
+				hint += "; a node inside a body is named by its path, map/node"
+			}
+			d.diags.Errorf(d.pos(k), hint,
 				"invalid name %s in %s", kindName(k), what)
 			continue
 		}
@@ -330,7 +344,11 @@ func (d *decoder) entries(n *yaml.Node, what string) [][2]*yaml.Node {
 	return out
 }
 
-var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+var (
+	validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+	// validPath is a node's path: names joined by "/" (fan/fetch, both/left/call).
+	validPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*(/[A-Za-z_][A-Za-z0-9_.-]*)*$`)
+)
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -26,7 +26,7 @@ func (d *decoder) scenario(k, v *yaml.Node) *Scenario {
 		d.checkParamValues(x, s.Params, what)
 	}
 	if x := o.get("faults"); x != nil {
-		for _, e := range d.entries(x, what+": faults") {
+		for _, e := range d.namedEntries(x, what+": faults", validPath) {
 			if f := d.fault(e[0], e[1], what); f != nil {
 				s.Faults = append(s.Faults, f)
 			}

@@ -69,6 +69,9 @@ func (d *decoder) workflow(root *yaml.Node) *Workflow {
 			d.diags.Errorf(d.pos(v), "declare at least the start node", "nodes is empty")
 		}
 		for _, e := range entries {
+			if !d.countNode(e[0]) {
+				break
+			}
 			if n := d.node(e[0], e[1]); n != nil {
 				w.Nodes = append(w.Nodes, n)
 			}
@@ -134,7 +137,7 @@ func (d *decoder) checkKind(id Ident, what string) bool {
 }
 
 func (d *decoder) node(k, v *yaml.Node) *Node {
-	what := fmt.Sprintf("node %q", k.Value)
+	what := fmt.Sprintf("node %q", d.scope+k.Value)
 	o := d.mapping(v, "node", what, "type")
 	if o == nil {
 		return nil
@@ -171,6 +174,7 @@ func (d *decoder) node(k, v *yaml.Node) *Node {
 	if x := o.get("on"); x != nil {
 		n.Edges = d.edges(x, what)
 	}
+	d.compose(n, o, what)
 	return n
 }
 

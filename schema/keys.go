@@ -4,9 +4,11 @@ package schema
 // the order the documentation presents them. The JSON Schema's $defs use the same object
 // names and properties; a test keeps the two in step so they cannot drift.
 var Keys = map[string][]string{
-	"workflow":  {"version", "name", "description", "start", "params", "input", "output", "env", "error_handler", "max_steps", "limits", "breakers", "nodes", "scenarios", "tests"},
-	"breaker":   {"failure_threshold", "open_timeout", "half_open_max_calls", "count"},
-	"node":      {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on"},
+	"workflow": {"version", "name", "description", "start", "params", "input", "output", "env", "error_handler", "max_steps", "limits", "breakers", "nodes", "scenarios", "tests"},
+	"breaker":  {"failure_threshold", "open_timeout", "half_open_max_calls", "count"},
+	"node": {"type", "description", "params", "retry", "breaker", "timeout", "bulkhead", "fallback", "hooks", "on",
+		"items", "max_concurrency", "tolerated_failures", "body", "branches", "join", "fail_fast", "workflow", "input"},
+	"body":      {"description", "start", "nodes", "output"},
 	"retry":     {"attempts", "delay", "backoff", "multiplier", "max_delay", "jitter", "max_duration", "on"},
 	"bulkhead":  {"max_concurrent", "max_wait"},
 	"param":     {"type", "default", "description"},

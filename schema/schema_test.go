@@ -111,7 +111,7 @@ func TestEveryKeyFile(t *testing.T) {
 	if len(diags) > 0 {
 		t.Fatalf("unexpected diagnostics:\n%s", diags)
 	}
-	if w.Name != "every-key" || len(w.Nodes) != 6 || len(w.Tests) != 1 {
+	if w.Name != "every-key" || len(w.Nodes) != 9 || len(w.Tests) != 1 {
 		t.Fatalf("decoded %q with %d nodes, %d tests", w.Name, len(w.Nodes), len(w.Tests))
 	}
 

@@ -70,6 +70,11 @@ type Node struct {
 	// Edges are in file order: actions in the order written, and for each action its
 	// guarded edges in the order written. The first matching edge wins.
 	Edges []*Edge
+	// Map, Parallel and Call hold what a node of type map, parallel or workflow declares
+	// (see spec_compose.go); nil for other types.
+	Map      *Map
+	Parallel *Parallel
+	Call     *Call
 }
 
 // Retry declares how failed attempts are retried.
