@@ -79,7 +79,13 @@ func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition
 // bounded runs the attempt inside the bulkhead and the per-attempt timeout.
 func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
 	if n.bulkhead != nil {
-		if err := n.bulkhead.Acquire(ctx, n.bulkWait, r.clock.After); err != nil {
+		var err error
+		if r.task != nil {
+			err = r.task.acquire(ctx, n.bulkhead, n.bulkWait)
+		} else {
+			err = n.bulkhead.Acquire(ctx, n.bulkWait, r.clock.After)
+		}
+		if err != nil {
 			return nil, WithKind(KindOf(err), fmt.Errorf("bulkhead of node %q: %w", n.name, err))
 		}
 	}
@@ -87,6 +93,9 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	defer func() {
 		if held {
 			n.bulkhead.Release()
+			if r.task != nil {
+				r.task.s.released(n.bulkhead)
+			}
 		}
 	}()
 	if n.timeout <= 0 {
@@ -97,9 +106,16 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	defer cancel()
 	var out any
 	var err error
-	if r.virtual {
+	switch {
+	case r.task != nil || n.compose != nil:
+		// A task of a virtual-time scheduler gives way to others while it sleeps, so
+		// real time says nothing about a hang there; a composite node's exec ends when
+		// its context does.
+		a := r.prepareAttempt(v, number)
+		out, err = r.callExec(actx, n, a, input)
+	case r.virtual:
 		out, err = r.callExecWatched(actx, n, v, input, number, &held)
-	} else {
+	default:
 		out, err = r.callExecCut(ctx, actx, n, v, input, number)
 	}
 	// Past the deadline the attempt counts as timed out, whatever exec returned: a late

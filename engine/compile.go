@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr/types"
-
 	"github.com/kgrun/kgrun/engine/policy"
 	"github.com/kgrun/kgrun/schema"
 )
@@ -27,9 +25,13 @@ type Graph struct {
 	maxSteps     int
 	exprLimits   ExprLimits
 	output       []*outputValue
-	envType      types.Map       // the listed environment variables, for checking
+	names        checkNames      // what expressions may name, for checking
 	secretEnv    map[string]bool // listed variables whose values are secrets
 	warnings     schema.Diagnostics
+	// scope is the path prefix of a body's nodes ("fan/"); "" for a workflow. loader
+	// finds the files workflow nodes call (nil when compiled from memory alone).
+	scope  string
+	loader *loader
 }
 
 // node is one compiled workflow node.
@@ -55,6 +57,8 @@ type node struct {
 	bulkhead *policy.Bulkhead
 	bulkWait time.Duration
 	fallback *node
+	// compose is what a node of type map, parallel or workflow runs; nil for others.
+	compose *composite
 
 	beforePrep, afterExec, onError []*hook
 	goBefore                       BeforePrepHook
@@ -161,41 +165,58 @@ func Load(file string, data []byte, reg *Registry) (*Graph, schema.Diagnostics) 
 // and hooks, attaching policies and checking actions. It returns every diagnostic found;
 // the Graph is nil when there are errors (including errors already in w's decoding,
 // which the caller is expected to have looked at).
+//
+// Workflow nodes name other files relative to w.File, which are read, decoded and
+// compiled with it; their diagnostics carry their own file:line:col.
 func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
+	return compile(w, reg, compileContext{loader: newLoader(w.File)})
+}
+
+// compile is Compile for a workflow or, with cc from the graph it is inside, a body.
+func compile(w *schema.Workflow, reg *Registry, cc compileContext) (*Graph, schema.Diagnostics) {
 	var ds schema.Diagnostics
 	g := &Graph{
 		spec:      w,
 		byName:    make(map[string]*node, len(w.Nodes)),
-		breakers:  map[string]*policy.Breaker{},
+		breakers:  cc.breakers,
 		scenarios: map[string]*scenario{},
 		params:    w.Params,
 		maxSteps:  w.MaxSteps,
+		scope:     cc.scope,
+		loader:    cc.loader,
 	}
-	for _, b := range w.Breakers {
-		g.breakers[b.Name] = policy.NewBreaker(policy.BreakerConfig{
-			Name: b.Name, FailureThreshold: b.FailureThreshold, OpenTimeout: b.OpenTimeout, HalfOpenMaxCalls: b.HalfOpenMaxCalls,
-		})
-		g.breakerNames = append(g.breakerNames, b.Name)
+	if g.breakers == nil {
+		g.breakers = map[string]*policy.Breaker{}
+		for _, b := range w.Breakers {
+			g.breakers[b.Name] = policy.NewBreaker(policy.BreakerConfig{
+				Name: b.Name, FailureThreshold: b.FailureThreshold, OpenTimeout: b.OpenTimeout, HalfOpenMaxCalls: b.HalfOpenMaxCalls,
+			})
+			g.breakerNames = append(g.breakerNames, b.Name)
+		}
+	} else {
+		g.breakerNames = cc.breakerNames
 	}
 	for i, sn := range w.Nodes {
-		n := &node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
+		n := &node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(cc.scope + sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
 		g.nodes = append(g.nodes, n)
 		g.byName[sn.Name] = n
 	}
 	g.start = g.byName[w.Start.Name]
 	g.errorHandler = g.byName[w.ErrorHandler.Name]
-	g.envType, g.secretEnv = envType(w.Env), map[string]bool{}
+	g.names, g.secretEnv = checkNames{env: envType(w.Env), item: cc.item}, map[string]bool{}
 	for _, v := range w.Env {
 		g.secretEnv[v.Name] = v.Secret
 	}
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
 	}
-	checkRunParamsOf(w, g.nodes, &ds)
+	if cc.scope == "" {
+		checkRunParamsOf(w, g.nodes, &ds)
+	}
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
 	}
-	g.output = compileOutput(w.Output, g.envType, &ds)
+	g.output = compileOutput(w.Output, g.names, &ds)
 	g.exprLimits = exprLimitsOf(w)
 	g.checkExprCosts(&ds)
 	g.checkOutputCosts(&ds)
@@ -207,14 +228,17 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 
 func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *schema.Diagnostics) {
 	sn := n.spec
-	typ, ok := reg.Lookup(sn.Type.Name)
+	typ, ok := compositeTypes[sn.Type.Name]
+	if !ok {
+		typ, ok = reg.Lookup(sn.Type.Name)
+	}
 	if !ok {
 		if sn.Type.Name != "" {
 			detail := schema.DidYouMean(sn.Type.Name, reg.Names())
 			if detail == "" {
 				detail = "registered types: " + strings.Join(reg.Names(), ", ")
 			}
-			ds.Errorf(sn.Type.Pos, detail, "node %q: unknown node type %q", sn.Name, sn.Type.Name)
+			ds.Errorf(sn.Type.Pos, detail, "node %q: unknown node type %q", g.scope+sn.Name, sn.Type.Name)
 		}
 		return
 	}
@@ -222,16 +246,21 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	if !checkNodeParams(n, w, ds) {
 		return
 	}
-	impl, err := typ.New(NodeSpec{Name: sn.Name, Params: sn.Params, Pos: sn.Pos})
-	if err != nil {
-		ds.Errorf(sn.Pos, "check the node's params against the type's documentation", "node %q (type %s): %v", sn.Name, typ.Name, err)
-		return
+	if _, composite := compositeTypes[sn.Type.Name]; composite {
+		g.compileComposite(n, w, reg, ds)
+	} else {
+		impl, err := typ.New(NodeSpec{Name: sn.Name, Params: sn.Params, Pos: sn.Pos})
+		if err != nil {
+			ds.Errorf(sn.Pos, "check the node's params against the type's documentation", "node %q (type %s): %v", sn.Name, typ.Name, err)
+			return
+		}
+		if impl == nil {
+			ds.Errorf(sn.Pos, "", "node %q (type %s): the type built no node", sn.Name, typ.Name)
+			return
+		}
+		n.impl = impl
 	}
-	if impl == nil {
-		ds.Errorf(sn.Pos, "", "node %q (type %s): the type built no node", sn.Name, typ.Name)
-		return
-	}
-	n.impl = impl
+	impl := n.impl
 	n.goBefore, _ = impl.(BeforePrepHook)
 	n.goAfter, _ = impl.(AfterExecHook)
 	n.goOnError, _ = impl.(ErrorHook)
@@ -243,11 +272,16 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	for _, a := range FailureActions {
 		n.emits[a] = true
 	}
-	what := fmt.Sprintf("node %q", sn.Name)
-	n.beforePrep = compileHooks(sn.Hooks.BeforePrep, "before_prep", nil, g.envType, what, ds)
-	n.afterExec = compileHooks(sn.Hooks.AfterExec, "after_exec", typ.Result, g.envType, what, ds)
-	n.onError = compileHooks(sn.Hooks.OnError, "on_error", nil, g.envType, what, ds)
-	n.templates = compileTemplates(sn.Templates, g.envType, g.secretEnv, what, ds)
+	emitted := append(slices.Clone(typ.Actions), FailureActions...)
+	if fa := compositeFailure(typ.Name); fa != "" {
+		n.emits[fa] = true
+		emitted = append(emitted, fa)
+	}
+	what := fmt.Sprintf("node %q", g.scope+sn.Name)
+	n.beforePrep = compileHooks(sn.Hooks.BeforePrep, "before_prep", nil, g.names, what, ds)
+	n.afterExec = compileHooks(sn.Hooks.AfterExec, "after_exec", typ.Result, g.names, what, ds)
+	n.onError = compileHooks(sn.Hooks.OnError, "on_error", nil, g.names, what, ds)
+	n.templates = compileTemplates(sn.Templates, g.names, g.secretEnv, what, ds)
 	hookActions := map[string]schema.Ident{}
 	for _, h := range sn.Hooks.OnError {
 		if h.Assert != nil {
@@ -259,8 +293,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 	}
 
-	env := checkEnv(typ.Result, g.envType)
-	emitted := append(slices.Clone(typ.Actions), FailureActions...)
+	env := checkEnv(typ.Result, g.names)
 	routed := map[string]bool{} // actions the file routes, even where the edge has an error
 	for _, e := range sn.Edges {
 		routed[e.Action] = true
@@ -330,8 +363,8 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 	}
 }
 
-func compileHooks(hs []*schema.Hook, phase string, result any, envT types.Map, what string, ds *schema.Diagnostics) []*hook {
-	env := checkEnv(result, envT)
+func compileHooks(hs []*schema.Hook, phase string, result any, names checkNames, what string, ds *schema.Diagnostics) []*hook {
+	env := checkEnv(result, names)
 	var out []*hook
 	for i, h := range hs {
 		label := fmt.Sprintf("%s[%d]", phase, i)

@@ -116,6 +116,8 @@ type NodeError struct {
 	Err      error
 
 	exhausted bool
+	// action is a composite node's own failure action (map_failed, parallel_failed).
+	action string
 }
 
 func (e *NodeError) Error() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -39,15 +40,35 @@ type program struct {
 	notes []costNote
 }
 
+// checkNames says what expressions of a graph may name besides envNames: the workflow's
+// listed environment variables under env, and, inside a map's body, the item and its
+// index.
+type checkNames struct {
+	env  types.Map
+	item bool
+}
+
+// itemNames are the names a map's body adds to its expressions.
+var itemNames = []string{"item", "index"}
+
+// itemKeys returns the names the graph's expressions see besides envNames.
+func (n checkNames) itemKeys() []string {
+	if n.item {
+		return itemNames
+	}
+	return nil
+}
+
 // checkEnv builds the typed environment expressions are checked against. When the node
 // type declares its result, "result" is checked against that type; otherwise it is any.
 // env has exactly the workflow's listed variables (see envType).
-func checkEnv(result any, env types.Map) any {
+func checkEnv(result any, names checkNames) any {
+	env := names.env
 	if env == nil {
 		env = types.Map{}
 	}
 	if result == nil {
-		return types.Map{
+		m := types.Map{
 			"input":   types.TypeOf(map[string]any{}),
 			"result":  types.Any,
 			"shared":  types.TypeOf(map[string]any{}),
@@ -57,8 +78,12 @@ func checkEnv(result any, env types.Map) any {
 			"attempt": types.Int,
 			"env":     env,
 		}
+		if names.item {
+			m["item"], m["index"] = types.Any, types.Int
+		}
+		return m
 	}
-	return map[string]any{
+	m := map[string]any{
 		"input":   map[string]any{},
 		"result":  result,
 		"shared":  map[string]any{},
@@ -68,6 +93,10 @@ func checkEnv(result any, env types.Map) any {
 		"attempt": 0,
 		"env":     env,
 	}
+	if names.item {
+		m["item"], m["index"] = nil, 0
+	}
+	return m
 }
 
 // compileExpr compiles e against env, reporting problems at their position inside the
@@ -95,9 +124,18 @@ func compileExprResult(e *schema.Expr, env, result any, asBool bool, what string
 				detail = fmt.Sprintf("list %s under the workflow's env: key to read it", field)
 			}
 		} else if name != "" {
-			detail = schema.DidYouMean(name, envNames)
+			known := envNames
+			if hasName(env, "item") {
+				known = append(slices.Clone(envNames), itemNames...)
+			} else if slices.Contains(itemNames, name) {
+				known = nil
+				detail = name + " exists only inside a map's body"
+			}
 			if detail == "" {
-				detail = "expressions can use " + strings.Join(envNames, ", ")
+				detail = schema.DidYouMean(name, known)
+			}
+			if detail == "" {
+				detail = "expressions can use " + strings.Join(known, ", ")
 			}
 		} else if field, ok := missingField(msg, result); ok {
 			detail = schema.DidYouMean(field, exprFields(result))

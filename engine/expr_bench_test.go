@@ -19,7 +19,7 @@ func BenchmarkExprBounded(b *testing.B) {
 	} {
 		env := exprEnv()
 		env["shared"].(map[string]any)["list"] = list
-		check := checkEnv(echoResult{}, nil)
+		check := checkEnv(echoResult{}, checkNames{})
 		written, err := expr.Compile(c.src, expr.Env(check))
 		if err != nil {
 			b.Fatal(err)

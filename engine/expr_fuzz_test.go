@@ -59,7 +59,7 @@ func exprEnv() map[string]any {
 // that cannot be compiled, or that fails differently, fails the test.
 func evalBoth(t testing.TB, src string) (bounded, written any, ok bool) {
 	env := exprEnv()
-	check := checkEnv(echoResult{}, nil)
+	check := checkEnv(echoResult{}, checkNames{})
 	plain, err := expr.Compile(src, expr.Env(check))
 	if err != nil {
 		return nil, nil, false

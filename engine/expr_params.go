@@ -31,19 +31,19 @@ type templatePart struct {
 
 // templateEnv is what a param template sees: what guards see, less the result, which
 // does not exist before exec.
-func templateEnv(envT types.Map) types.Map {
-	env := checkEnv(nil, envT).(types.Map)
+func templateEnv(names checkNames) types.Map {
+	env := checkEnv(nil, names).(types.Map)
 	delete(env, "result")
 	return env
 }
 
 // compileTemplates compiles a node's param templates, reporting each expression's
 // problems at its position inside the string.
-func compileTemplates(ts []*schema.ParamTemplate, envT types.Map, secretEnv map[string]bool, what string, ds *schema.Diagnostics) []*paramTemplate {
+func compileTemplates(ts []*schema.ParamTemplate, names checkNames, secretEnv map[string]bool, what string, ds *schema.Diagnostics) []*paramTemplate {
 	if len(ts) == 0 {
 		return nil
 	}
-	env := templateEnv(envT)
+	env := templateEnv(names)
 	var out []*paramTemplate
 	for _, t := range ts {
 		ct := &paramTemplate{path: t.Path, whole: t.Whole}

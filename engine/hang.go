@@ -172,7 +172,7 @@ func (r *run) onHang() {
 func (r *run) afterHang(g *hangGuard) func(context.Context) {
 	return func(ctx context.Context) {
 		n := g.n
-		if vc, ok := r.clock.(*VirtualClock); ok && !g.deadline.IsZero() {
+		if vc, ok := r.clock.(advancer); ok && !g.deadline.IsZero() {
 			vc.Advance(g.deadline.Sub(vc.Now()))
 		}
 		err := WithKind(Timeout, fmt.Errorf("attempt %d exceeded the %s timeout: exec did not return (it ran for %s of real time on a virtual clock, ignoring its context)",

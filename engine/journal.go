@@ -169,6 +169,9 @@ func (r *run) touch(key string) {
 	if r.journal != nil {
 		r.journal.touched[key] = struct{}{}
 	}
+	if r.compose != nil && r.compose.written != nil {
+		r.compose.written[key] = struct{}{}
+	}
 }
 
 // encodeShared puts into cp the shared keys whose encoding changed since the last

@@ -23,8 +23,8 @@ type outputValue struct {
 // outputEnv is what output expressions see: the run's input, shared store and params,
 // and the failure that ended the run as error (kind "" when none). There is no node,
 // attempt or result: the run has ended.
-func outputEnv(envT types.Map) types.Map {
-	env := checkEnv(nil, envT).(types.Map)
+func outputEnv(names checkNames) types.Map {
+	env := checkEnv(nil, names).(types.Map)
 	delete(env, "result")
 	delete(env, "node")
 	delete(env, "attempt")
@@ -33,11 +33,11 @@ func outputEnv(envT types.Map) types.Map {
 
 // compileOutput compiles the workflow's output expressions, reporting each problem at
 // its position in the file.
-func compileOutput(out []*schema.Assignment, envT types.Map, ds *schema.Diagnostics) []*outputValue {
+func compileOutput(out []*schema.Assignment, names checkNames, ds *schema.Diagnostics) []*outputValue {
 	if len(out) == 0 {
 		return nil
 	}
-	env := outputEnv(envT)
+	env := outputEnv(names)
 	var values []*outputValue
 	for _, a := range out {
 		if p := compileExprResult(a.Value, env, nil, false, "output."+a.Key, ds); p != nil {

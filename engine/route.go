@@ -15,7 +15,14 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		if k == Failed && defaultKind != "" && !hasKind(err) {
 			k = defaultKind
 		}
-		return &NodeError{Node: n.name, Kind: k, Phase: phase, Attempts: attempts, Err: err}
+		e := &NodeError{Node: n.name, Kind: k, Phase: phase, Attempts: attempts, Err: err}
+		if n.compose != nil {
+			var ce *compositeError
+			if errors.As(err, &ce) {
+				e.action = ce.action
+			}
+		}
+		return e
 	}
 	r.vm.begin(ctx, r.g.exprLimits, r.env)
 	if len(n.beforePrep) > 0 {
@@ -49,31 +56,35 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		e.exhausted = ex.exhausted
 		return "", nil, ex.attempts, e
 	}
+	result := ex.out
+	if n.compose != nil {
+		result = ex.out.(*composeOutput).result // what guards and hooks see
+	}
 	if len(n.afterExec) > 0 {
-		r.setEnv(n, ex.out, nil, ex.attempts)
+		r.setEnv(n, result, nil, ex.attempts)
 	}
 	if err := r.runHooks(n, n.afterExec, v); err != nil {
-		return "", ex.out, ex.attempts, fail("after_exec", ex.attempts, err, Data)
+		return "", result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 	}
 	if n.goAfter != nil {
 		r.phase = "after_exec"
 		if err := protect(func() error { return n.goAfter.AfterExec(v, input, ex.out) }); err != nil {
-			return "", ex.out, ex.attempts, fail("after_exec", ex.attempts, err, Data)
+			return "", result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 		}
 	}
 	var action string
 	r.phase = "post"
 	if err := protect(func() (err error) { action, err = n.impl.Post(v, input, ex.out); return }); err != nil {
-		return "", ex.out, ex.attempts, fail("post", ex.attempts, err, "")
+		return "", result, ex.attempts, fail("post", ex.attempts, err, "")
 	}
 	if action == "" {
 		action = "default"
 	}
 	if !n.emits[action] {
-		return "", ex.out, ex.attempts, fail("post", ex.attempts,
+		return "", result, ex.attempts, fail("post", ex.attempts,
 			Errorf(Internal, "type %s returned action %q, which it does not declare", n.typ.Name, action), "")
 	}
-	return action, ex.out, ex.attempts, nil
+	return action, result, ex.attempts, nil
 }
 
 func hasKind(err error) bool {

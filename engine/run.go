@@ -51,6 +51,9 @@ type RunOptions struct {
 	// Env looks up the environment variables the workflow lists under env (kgrun passes
 	// os.LookupEnv); nil reads none, so only defaults apply. Nothing else is read.
 	Env func(name string) (string, bool)
+
+	// child is set for the runs a composite node starts (compose_run.go).
+	child *childRun
 }
 
 // DefaultPathLimit is how many steps a Result keeps when RunOptions.PathLimit is 0.
@@ -93,6 +96,13 @@ type run struct {
 	execRNG      stream
 	visitRNG     stream
 	jitter       stream
+
+	// task is the run's task when it runs on a virtual-time scheduler (sim.go).
+	task *simTask
+	// compose is set for a run started by a composite node (compose_run.go);
+	// envLookup is RunOptions.Env, for the workflows it calls.
+	compose   *childRun
+	envLookup func(string) (string, bool)
 
 	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
 	// guards the running timed attempt and watchdog fires when it hangs.
@@ -143,10 +153,16 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	if r.clock == nil {
 		r.clock = RealClock{}
 	}
-	_, r.virtual = r.clock.(*VirtualClock)
-	if r.logger == nil {
+	_, r.virtual = r.clock.(advancer)
+	if tc, ok := r.clock.(*taskClock); ok {
+		r.task = tc.t
+	}
+	switch {
+	case opts.child != nil:
+		r.logger = opts.child.logger
+	case r.logger == nil:
 		r.logger = hclog.NewNullLogger()
-	} else {
+	default:
 		// Every line names the workflow; the caller adds what it knows (a run id) with
 		// its own With.
 		r.logger = r.logger.With("workflow", g.spec.Name)
@@ -182,7 +198,9 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	}
 	maps.Copy(r.params, opts.Params)
 	var err error
-	if r.input, err = g.inputOf(opts); err != nil {
+	if opts.child != nil {
+		r.input, r.compose = opts.child.input, opts.child
+	} else if r.input, err = g.inputOf(opts); err != nil {
 		return nil, err
 	}
 	r.shared = maps.Clone(opts.Shared)
@@ -194,15 +212,21 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		r.journal = &journalState{journal: opts.Journal, encoded: map[string][]byte{}, touched: map[string]struct{}{}, allTouched: true}
 	}
 	r.resume = opts.Resume
-	envVals, err := envValues(g.spec, opts.Env)
-	if err != nil {
+	r.envLookup = opts.Env
+	var envVals map[string]any
+	if opts.child != nil {
+		envVals = opts.child.env
+	} else if envVals, err = envValues(g.spec, opts.Env); err != nil {
 		return nil, err
 	}
-	// Sized for these eight and the expression budget exprVM.begin adds, so the map is
-	// built once and never grows.
-	r.env = make(map[string]any, 9)
+	// Sized for these eight (ten in a map's body) and the expression budget
+	// exprVM.begin adds, so the map is built once and never grows.
+	r.env = make(map[string]any, 9+2*len(g.names.itemKeys()))
 	r.env["input"], r.env["shared"], r.env["params"], r.env["result"] = r.input, r.shared, r.params, nil
 	r.env["error"], r.env["node"], r.env["attempt"], r.env["env"] = &ErrorInfo{}, "", 0, envVals
+	if c := opts.child; c != nil && g.names.item {
+		r.env["item"], r.env["index"] = c.itemVal, c.index
+	}
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
 	return r, nil
@@ -253,7 +277,7 @@ func (r *run) loop(ctx context.Context) {
 		}
 		// Time never goes back on resume: a virtual clock behind the last committed
 		// reading moves up to it.
-		if vc, ok := r.clock.(*VirtualClock); ok && !r.resume.Clock.IsZero() {
+		if vc, ok := r.clock.(advancer); ok && !r.resume.Clock.IsZero() {
 			vc.Advance(r.resume.Clock.Sub(vc.Now()))
 		}
 		r.start = r.clock.Now().Add(-time.Duration(r.resume.Elapsed))
@@ -451,6 +475,8 @@ func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) 
 // timed-out attempt, error otherwise.
 func failureAction(e *NodeError) string {
 	switch {
+	case e.action != "":
+		return e.action
 	case e.Kind == CircuitOpen:
 		return "circuit_open"
 	case e.Phase == "exec" && e.exhausted:

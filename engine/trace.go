@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,6 +32,11 @@ const (
 	EventRunResumed
 	// EventParams records the values a visit's ${{ }} param templates computed.
 	EventParams
+	// EventScopeStart and EventScopeEnd open and close a child run in its parent's
+	// trace: a map's item, a parallel node's branch, a called workflow. Events between
+	// them carry its Scope.
+	EventScopeStart
+	EventScopeEnd
 )
 
 var eventNames = [...]string{
@@ -38,7 +44,7 @@ var eventNames = [...]string{
 	EventAttempt: "attempt", EventAttemptFailed: "attempt_failed", EventRetryScheduled: "retry_scheduled",
 	EventBreakerState: "breaker_state", EventBreakerRejected: "breaker_rejected", EventFaultInjected: "fault_injected",
 	EventHook: "hook", EventFallback: "fallback", EventTransition: "transition",
-	EventRunResumed: "run_resumed", EventParams: "params",
+	EventRunResumed: "run_resumed", EventParams: "params", EventScopeStart: "scope_start", EventScopeEnd: "scope_end",
 }
 
 func (k EventKind) String() string {
@@ -82,7 +88,11 @@ type Event struct {
 	Seq  int       `json:"seq"`
 	At   Duration  `json:"at"`
 	Kind EventKind `json:"event"`
-	Node string    `json:"node,omitempty"`
+	// Scope names the child run an event belongs to, "" for the run's own: a map's
+	// item ("fan[3]"), a parallel node's branch ("both/left"), a called workflow
+	// ("sub"), nested with "/" ("both/left/fan[0]"). Node is then the child's node.
+	Scope string `json:"scope,omitempty"`
+	Node  string `json:"node,omitempty"`
 	// Visit counts the node's visits in this run, from 1.
 	Visit   int `json:"visit,omitempty"`
 	Attempt int `json:"attempt,omitempty"`
@@ -111,6 +121,36 @@ type Event struct {
 	// Params are the values of a visit's param templates, by their path in the node's
 	// params (params); long strings are cut like messages.
 	Params map[string]any `json:"params,omitempty"`
+}
+
+// NodePath names the event's node by its path in the workflow file: the node's name for
+// the run's own events, "fan/call" for node call of map fan's items, "both/left/call" in
+// branch left of parallel node both (the item's index left out).
+func (e *Event) NodePath() string {
+	if e.Scope == "" {
+		return e.Node
+	}
+	return ScopePath(e.Scope) + "/" + e.Node
+}
+
+// ScopePath is a scope without its items' indexes: "both/left/fan[3]" → "both/left/fan".
+func ScopePath(scope string) string {
+	if !strings.Contains(scope, "[") {
+		return scope
+	}
+	var b strings.Builder
+	skip := false
+	for _, c := range scope {
+		switch {
+		case c == '[':
+			skip = true
+		case c == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // Tracer receives a run's events in order. Runs call it from their own goroutine; a

@@ -52,6 +52,9 @@ func (v *Visit) Shared() map[string]any {
 	if v.r.journal != nil {
 		v.r.journal.allTouched = true
 	}
+	if v.r.compose != nil {
+		v.r.compose.all = true
+	}
 	return v.r.shared
 }
 

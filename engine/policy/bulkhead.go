@@ -43,7 +43,17 @@ func (b *Bulkhead) Acquire(ctx context.Context, wait time.Duration, after func(t
 	}
 }
 
-// Release frees a slot taken by Acquire.
+// TryAcquire takes a slot if one is free, without waiting.
+func (b *Bulkhead) TryAcquire() bool {
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// Release frees a slot taken by Acquire or TryAcquire.
 func (b *Bulkhead) Release() { <-b.slots }
 
 // InUse returns the number of slots taken.

@@ -1,0 +1,585 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/kgrun/kgrun/schema"
+)
+
+// Composition, run. A composite node's exec runs each item, branch or called workflow as
+// a run of its own (a child run) of the body's Graph: its own visits, policies, random
+// streams and trace, on the parent's clock, with the parent's params, scenario and input.
+// On a virtual clock children are tasks of one discrete-event scheduler (sim.go), so
+// their interleaving is fixed by virtual time alone; on the real clock they are
+// goroutines. Children report their events into the parent's trace with a scope ("fan[3]",
+// "both/left", "sub"), so one trace tells the whole story.
+//
+// A child's random streams derive from (seed, node, visit, item or branch), and within
+// the child from (node, visit, attempt) as in any run: an item draws the same numbers
+// whatever the concurrency and whichever items ran before it.
+
+// childRun is what a run started by a composite node takes from its parent.
+type childRun struct {
+	input  map[string]any
+	env    map[string]any
+	logger hclog.Logger
+	// ownInput: input is the child's own (a called workflow's), and so is its env.
+	ownInput bool
+	// item, itemVal and index are set for a map's items.
+	item    bool
+	itemVal any
+	index   int
+	// written collects the shared keys the child's visits wrote, for a body that
+	// declares no output; all is set when a visit took the whole store.
+	written map[string]struct{}
+	all     bool
+}
+
+// compositeNode is the Node of a composite: Prep takes what the children need from the
+// run, Exec runs them, Post stores the result.
+type compositeNode struct{ n *node }
+
+// composeInput is what Prep hands Exec.
+type composeInput struct {
+	items  []any
+	shared map[string]any
+	input  map[string]any
+}
+
+// compositeError is a composite node's own failure: too many items failed, or the
+// branches did not join. Its action routes it.
+type compositeError struct {
+	action string
+	msg    string
+	first  error
+}
+
+func (e *compositeError) Error() string {
+	if e.first != nil {
+		return e.msg + ": " + ShortMessage(e.first)
+	}
+	return e.msg
+}
+func (e *compositeError) Unwrap() error { return e.first }
+
+func (c compositeNode) Prep(v *Visit) (any, error) {
+	r, comp := v.r, c.n.compose
+	in := &composeInput{shared: maps.Clone(r.shared)}
+	r.setEnv(c.n, nil, nil, 0)
+	switch comp.kind {
+	case schema.TypeMap:
+		items := comp.literal
+		if comp.items != nil {
+			val, err := comp.items.eval(&r.vm, r.env)
+			if err != nil {
+				return nil, err
+			}
+			list, ok := asList(val)
+			if !ok {
+				return nil, Errorf(Data, "items computed %s, not a list (%s)", describe(val), c.n.spec.Map.ItemsPos)
+			}
+			items = list
+		}
+		in.items = items
+	case schema.TypeWorkflow:
+		input := clone(comp.input).(map[string]any)
+		if input == nil && len(comp.inputT) > 0 {
+			input = map[string]any{}
+		}
+		for _, t := range comp.inputT {
+			val, err := t.eval(&r.vm, r.env)
+			if err != nil {
+				return nil, err
+			}
+			input = setPath(input, t.path, val)
+		}
+		in.input = input
+	}
+	return in, nil
+}
+
+// asList accepts any slice or array a map's items expression computes.
+func asList(v any) ([]any, bool) {
+	if l, ok := v.([]any); ok {
+		return l, true
+	}
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || (rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array) {
+		return nil, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = rv.Index(i).Interface()
+	}
+	return out, true
+}
+
+func (c compositeNode) Exec(ctx context.Context, a *Attempt, input any) (any, error) {
+	in := input.(*composeInput)
+	switch comp := c.n.compose; comp.kind {
+	case schema.TypeMap:
+		return comp.runMap(ctx, a, in)
+	case schema.TypeParallel:
+		return comp.runParallel(ctx, a, in)
+	default:
+		return comp.runCall(ctx, a, in)
+	}
+}
+
+// composeOutput is what Exec hands Post.
+type composeOutput struct {
+	result   any
+	store    map[string]any // shared keys to set
+	degraded []string
+}
+
+func (c compositeNode) Post(v *Visit, input, output any) (string, error) {
+	out := output.(*composeOutput)
+	for _, k := range sortedKeys(out.store) {
+		v.Set(k, out.store[k])
+	}
+	for _, d := range out.degraded {
+		v.Degrade(d)
+	}
+	return "success", nil
+}
+
+// fanout is one composite visit's children in flight.
+type fanout struct {
+	parent *run
+	a      *Attempt
+	node   *node
+	visit  int
+
+	mu sync.Mutex // orders the children's events on the real clock
+}
+
+// emit passes a child's event into the parent's trace.
+func (f *fanout) emit(e Event) {
+	f.mu.Lock()
+	f.a.emit(e)
+	f.mu.Unlock()
+}
+
+// scopeTracer is a child run's Tracer: it names the child in each event's scope and
+// hands the event to the parent.
+type scopeTracer struct {
+	f     *fanout
+	scope string
+}
+
+func (t *scopeTracer) Event(e Event) {
+	switch e.Kind {
+	case EventRunStart, EventRunResumed:
+		// The child's start and end name the composite node; the child's own start
+		// node is its first node_start.
+		e.Kind, e.Node = EventScopeStart, t.f.node.name
+	case EventRunEnd:
+		e.Kind, e.Node = EventScopeEnd, t.f.node.name
+	}
+	if e.Scope == "" {
+		e.Scope = t.scope
+	} else {
+		e.Scope = t.scope + "/" + e.Scope
+	}
+	t.f.emit(e)
+}
+
+// childOutcome is how one child run ended.
+type childOutcome struct {
+	status Status
+	output any
+	err    error
+	// degradations are the child's reasons for a degraded status.
+	degradations []string
+}
+
+// streamChild is the purpose of a child run's seed.
+const streamChild uint64 = 64
+
+// runChild runs bg once as a child of f's visit, on shared (which it copies).
+func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope string, key int, cr *childRun, shared map[string]any) childOutcome {
+	pr := f.parent
+	if !cr.ownInput {
+		cr.input, cr.env = pr.input, pr.env["env"].(map[string]any)
+	} else {
+		env, err := envValues(bg.g.spec, pr.envLookup)
+		if err != nil {
+			return childOutcome{status: StatusFailed, err: WithKind(Data, err)}
+		}
+		cr.env = env
+	}
+	cr.logger = pr.logger.With("scope", scope)
+	if bg.defaultOutput {
+		cr.written = map[string]struct{}{}
+	}
+	seed := int64(mix(mix(uint64(pr.seed)^mix(f.node.hash)) ^ uint64(f.visit)<<32 ^ uint64(key)<<8 ^ streamChild))
+	scenario := pr.scenarioName
+	if _, ok := bg.g.scenarios[scenario]; !ok && cr.ownInput {
+		scenario = "" // a called workflow runs the caller's scenario only if it declares one of that name
+	}
+	opts := RunOptions{
+		Scenario: scenario, Seed: seed, Params: pr.params, Shared: shared, Clock: clock,
+		DisableBreakers: pr.noBreakers, child: cr,
+	}
+	if pr.tracer != nil {
+		opts.Tracer = &scopeTracer{f: f, scope: scope}
+	}
+	r, err := bg.g.newRun(opts)
+	if err != nil {
+		return childOutcome{status: StatusFailed, err: err}
+	}
+	r.drive(ctx)
+	r.stopWorker()
+	res := r.res
+	o := childOutcome{status: res.Status, err: res.Err, degradations: res.Degradations}
+	switch {
+	case bg.value != nil:
+		r.env["result"], r.env["node"], r.env["attempt"] = nil, "", 0
+		r.vm.begin(context.Background(), bg.g.exprLimits, r.env)
+		v, eerr := bg.value.eval(&r.vm, r.env)
+		if eerr != nil && o.err == nil {
+			o.status, o.err = StatusFailed, fmt.Errorf("output: %w", eerr)
+		}
+		o.output = v
+	case len(bg.g.output) > 0:
+		o.output = res.Output
+	default:
+		out := map[string]any{}
+		for k, val := range res.Shared {
+			if _, ok := cr.written[k]; ok || cr.all {
+				out[k] = val
+			}
+		}
+		o.output = out
+	}
+	if o.status == StatusFailed && o.err == nil {
+		o.err = errors.New(firstOr(res.Degradations, "the run failed"))
+	}
+	return o
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
+}
+
+// fanGroup is a composite visit's workers: stop cancels them all.
+type fanGroup struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	s      *sim
+	tasks  []*simTask
+}
+
+func newFanGroup(ctx context.Context) *fanGroup {
+	g := &fanGroup{}
+	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	return g
+}
+
+// stop cancels every worker's work and, on a virtual clock, wakes the workers that
+// sleep so that they see it. On a virtual clock only a worker (which holds the
+// scheduler's token) may call it.
+func (g *fanGroup) stop(cause error) {
+	g.cancel(cause)
+	if g.s != nil {
+		for _, t := range g.tasks {
+			if t != nil {
+				g.s.kick(t)
+			}
+		}
+	}
+}
+
+// run runs k workers at once and returns when all have: on a virtual clock as tasks of
+// the parent's scheduler (made for the occasion at the top of a run), on the real clock
+// as goroutines.
+func (g *fanGroup) run(pr *run, k int, worker func(w int, clock Clock)) {
+	if k == 0 {
+		return
+	}
+	parent := pr.task
+	if parent != nil {
+		g.s = parent.s
+	} else if vc, ok := pr.clock.(*VirtualClock); ok {
+		g.s = newSim(vc)
+		parent = g.s.adopt()
+	}
+	if g.s == nil {
+		var wg sync.WaitGroup
+		wg.Add(k)
+		for w := range k {
+			goDriven(func() { defer wg.Done(); worker(w, pr.clock) })
+		}
+		wg.Wait()
+		return
+	}
+	g.tasks = make([]*simTask, k)
+	active := k
+	for w := range k {
+		g.s.spawn(parent, func(t *simTask) {
+			g.tasks[w] = t
+			worker(w, t.clock)
+			g.tasks[w] = nil
+			active--
+			if active == 0 {
+				g.s.ready(parent)
+			}
+		})
+	}
+	_ = parent.block()
+}
+
+// runMap runs the body once per item, at most maxConc at a time.
+func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (any, error) {
+	pr := a.r
+	f := &fanout{parent: pr, a: a, node: a.n, visit: a.visit}
+	n := len(in.items)
+	res := MapResult{Items: make([]any, n), Status: make([]string, n), Errors: make([]string, n)}
+	allowed := c.tolerated.Allowed(n)
+	gr := newFanGroup(ctx)
+	defer gr.cancel(nil)
+	var (
+		mu       sync.Mutex
+		next     int
+		failed   int
+		firstErr error
+		firstAt  = -1
+		degraded []string
+		stop     bool
+	)
+	worker := func(_ int, clock Clock) {
+		for {
+			mu.Lock()
+			i := next
+			next++
+			halted := stop
+			mu.Unlock()
+			if i >= n {
+				return
+			}
+			if halted || gr.ctx.Err() != nil {
+				res.Status[i] = string(StatusCanceled)
+				continue
+			}
+			scope := a.n.name + "[" + strconv.Itoa(i) + "]"
+			o := f.runChild(gr.ctx, c.body, clock, scope, i, &childRun{item: true, itemVal: in.items[i], index: i}, in.shared)
+			mu.Lock()
+			res.Status[i] = string(o.status)
+			switch o.status {
+			case StatusSuccess, StatusDegraded:
+				res.Items[i] = o.output
+				res.Succeeded++
+				for _, d := range o.degradations {
+					degraded = append(degraded, fmt.Sprintf("%s: %s", scope, d))
+				}
+			default:
+				if o.status == StatusCanceled && stop {
+					break // canceled because the map already failed
+				}
+				failed++
+				res.Failed++
+				if o.err != nil {
+					res.Errors[i] = ShortMessage(o.err)
+				}
+				if firstAt < 0 || i < firstAt {
+					firstAt, firstErr = i, o.err
+				}
+				if failed > allowed && !stop {
+					stop = true
+					gr.stop(errMapStopped)
+				}
+			}
+			mu.Unlock()
+		}
+	}
+	gr.run(pr, min(max(c.maxConc, 1), n), worker)
+	if ctx.Err() != nil {
+		return nil, WithKind(Canceled, context.Cause(ctx))
+	}
+	out := &composeOutput{result: res, store: map[string]any{a.n.name: res.plain()}}
+	if failed > allowed {
+		return nil, WithKind(Failed, &compositeError{action: ActionMapFailed, first: firstErr,
+			msg: fmt.Sprintf("%d of %d items failed, more than the %s tolerated (first: item %d)", failed, n, toleranceText(c.tolerated), firstAt)})
+	}
+	if failed > 0 {
+		degraded = append(degraded, fmt.Sprintf("%d of %d items failed (tolerated: %s)", failed, n, toleranceText(c.tolerated)))
+	}
+	sort.Strings(degraded)
+	out.degraded = degraded
+	return out, nil
+}
+
+var errMapStopped = errors.New("the map failed: more items failed than it tolerates")
+
+func toleranceText(t schema.Tolerance) string {
+	if t.Percent {
+		return strconv.FormatFloat(t.Value, 'f', -1, 64) + "%"
+	}
+	return strconv.Itoa(int(t.Value))
+}
+
+// plain is the result as the shared store keeps it: plain data, so it journals.
+func (m MapResult) plain() map[string]any {
+	status := make([]any, len(m.Status))
+	errs := make([]any, len(m.Errors))
+	for i := range m.Status {
+		status[i], errs[i] = m.Status[i], m.Errors[i]
+	}
+	return map[string]any{"items": slicesClone(m.Items), "status": status, "errors": errs, "succeeded": m.Succeeded, "failed": m.Failed}
+}
+
+func slicesClone(l []any) []any { return append([]any(nil), l...) }
+
+// runParallel runs every branch at once and joins them.
+func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInput) (any, error) {
+	pr := a.r
+	f := &fanout{parent: pr, a: a, node: a.n, visit: a.visit}
+	k := len(c.branches)
+	outcomes := make([]childOutcome, k)
+	gr := newFanGroup(ctx)
+	defer gr.cancel(nil)
+	var (
+		mu     sync.Mutex
+		winner = -1
+		failed int
+		done   int
+	)
+	gr.run(pr, k, func(w int, clock Clock) {
+		bg := c.branches[w]
+		// Each branch has its own copy of the shared store, down to nested values.
+		own := deepCopy(in.shared).(map[string]any)
+		o := f.runChild(gr.ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes[w] = o
+		done++
+		ok := o.status == StatusSuccess || o.status == StatusDegraded
+		switch {
+		case ok && !c.joinAll && winner < 0:
+			winner = w
+			gr.stop(errLostRace)
+		case !ok && o.status != StatusCanceled || !ok && winner < 0 && gr.ctx.Err() == nil:
+			failed++
+			if c.failFast && c.joinAll {
+				gr.stop(errFailFast)
+			} else if c.failFast && !c.joinAll && winner < 0 {
+				gr.stop(errFailFast)
+			}
+		}
+	})
+	if ctx.Err() != nil {
+		return nil, WithKind(Canceled, context.Cause(ctx))
+	}
+	res := ParallelResult{Outputs: map[string]any{}, Status: map[string]string{}}
+	store := map[string]any{}
+	var degraded []string
+	var firstErr error
+	firstBranch := ""
+	for w, o := range outcomes {
+		bg := c.branches[w]
+		res.Status[bg.name] = string(o.status)
+		ok := o.status == StatusSuccess || o.status == StatusDegraded
+		if ok && (c.joinAll || w == winner) {
+			res.Outputs[bg.name] = o.output
+			store[bg.name] = o.output
+			for _, d := range o.degradations {
+				degraded = append(degraded, fmt.Sprintf("%s/%s: %s", a.n.name, bg.name, d))
+			}
+		}
+		if !ok && o.status != StatusCanceled && firstErr == nil {
+			firstErr, firstBranch = o.err, bg.name
+		}
+	}
+	if winner >= 0 {
+		res.Winner = c.branches[winner].name
+	}
+	switch {
+	case c.joinAll && len(res.Outputs) < k:
+		msg := fmt.Sprintf("branch %s failed", firstBranch)
+		if firstBranch == "" {
+			msg = "a branch did not finish"
+		}
+		return nil, WithKind(Failed, &compositeError{action: ActionParallelFailed, first: firstErr, msg: msg})
+	case !c.joinAll && winner < 0:
+		return nil, WithKind(Failed, &compositeError{action: ActionParallelFailed, first: firstErr,
+			msg: fmt.Sprintf("no branch of %d succeeded", k)})
+	}
+	return &composeOutput{result: res, store: store, degraded: degraded}, nil
+}
+
+var (
+	errLostRace = errors.New("another branch succeeded first")
+	errFailFast = errors.New("another branch failed (fail_fast)")
+)
+
+// deepCopy copies maps and lists all the way down, so a branch changing a nested value
+// in place changes only its own.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
+}
+
+// runCall runs the called workflow with the input Prep computed.
+func (c *composite) runCall(ctx context.Context, a *Attempt, in *composeInput) (any, error) {
+	pr := a.r
+	if c.callee == nil {
+		return nil, Errorf(Internal, "workflow %q was not loaded", c.calleeRel)
+	}
+	input, err := c.callee.spec.CheckInput(in.input)
+	if err != nil {
+		return nil, Errorf(Data, "calling %s: %v", c.calleeRel, err)
+	}
+	f := &fanout{parent: pr, a: a, node: a.n, visit: a.visit}
+	bg := &bodyGraph{g: c.callee}
+	o := f.runChild(ctx, bg, pr.clock, a.n.name, 0, &childRun{ownInput: true, input: input}, nil)
+	switch o.status {
+	case StatusSuccess, StatusDegraded:
+		var degraded []string
+		for _, d := range o.degradations {
+			degraded = append(degraded, fmt.Sprintf("%s: %s", a.n.name, d))
+		}
+		out, _ := o.output.(map[string]any)
+		if out == nil {
+			out = map[string]any{}
+		}
+		return &composeOutput{result: out, store: map[string]any{a.n.name: out}, degraded: degraded}, nil
+	}
+	if ctx.Err() != nil {
+		return nil, WithKind(Canceled, context.Cause(ctx))
+	}
+	err = o.err
+	if err == nil {
+		err = errors.New("the called workflow failed")
+	}
+	var ne *NodeError
+	if errors.As(err, &ne) {
+		return nil, WithKind(ne.Kind, fmt.Errorf("workflow %s failed at node %q: %w", c.calleeRel, ne.Node, ne.Err))
+	}
+	return nil, fmt.Errorf("workflow %s failed: %w", c.calleeRel, err)
+}
