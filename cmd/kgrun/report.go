@@ -129,6 +129,23 @@ func writeReport(w io.Writer, res *engine.Result, st *stats, nodes []string, o r
 		}
 	}
 
+	if len(st.fanouts) > 0 {
+		p.section("Fan-out")
+		for _, f := range st.fanouts {
+			var counts []string
+			for _, s := range []engine.Status{engine.StatusSuccess, engine.StatusDegraded, engine.StatusFailed, engine.StatusCanceled} {
+				if n := f.statuses[s]; n > 0 {
+					counts = append(counts, fmt.Sprintf("%d %s", n, s))
+				}
+			}
+			var slow []string
+			for _, c := range f.slowest {
+				slow = append(slow, fmt.Sprintf("%s %s (%s)", termText(c.scope), ms(c.took), c.status))
+			}
+			p.line("  %-*s  %s: %s · slowest %s", width, termText(f.node), plural(f.children, "child run"), strings.Join(counts, ", "), strings.Join(slow, ", "))
+		}
+	}
+
 	var fallbacks []string
 	for _, s := range res.Path {
 		if s.Failure != nil && s.To != "" {
