@@ -148,6 +148,11 @@ func (t *Tracer) AttemptContext(ctx context.Context) context.Context {
 
 // Event turns one run event into spans, span events and measurements.
 func (t *Tracer) Event(e engine.Event) {
+	if e.Scope != "" {
+		// A child run of a map, parallel or workflow node: its visits happen within the
+		// composite node's visit span and are not exported as spans of their own yet.
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e.Kind == engine.EventRunStart || e.Kind == engine.EventRunResumed {
