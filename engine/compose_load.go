@@ -57,9 +57,9 @@ func (l *loader) load(from string, call *schema.Call, what string, reg *Registry
 	}
 	data, rds := schema.ReadFile(path, schema.DefaultLimits)
 	if rds.HasErrors() {
+		// Reported at the call, which has a position; the file's own message has none.
 		l.graphs[abs] = nil
-		*ds = append(*ds, rds...)
-		ds.Errorf(call.PathPos, "the path is relative to the file that names it", "%s: cannot read the called workflow %s", what, path)
+		ds.Errorf(call.PathPos, "the path is relative to the file that names it", "%s: %s", what, rds.Errors()[0].Summary)
 		return nil
 	}
 	w, wds := schema.Decode(path, data)
