@@ -30,6 +30,7 @@ type Graph struct {
 	envType      types.Map       // the listed environment variables, for checking
 	secretEnv    map[string]bool // listed variables whose values are secrets
 	warnings     schema.Diagnostics
+	exprs        *exprCache // while compiling: expressions shared between nodes
 }
 
 // node is one compiled workflow node.
@@ -188,9 +189,11 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 	for _, v := range w.Env {
 		g.secretEnv[v.Name] = v.Secret
 	}
+	g.exprs = newExprCache(g.envType)
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
 	}
+	g.exprs = nil
 	checkRunParamsOf(w, g.nodes, &ds)
 	for _, s := range w.Scenarios {
 		g.scenarios[s.Name] = g.compileScenario(s)
@@ -259,7 +262,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 	}
 
-	env := checkEnv(typ.Result, g.envType)
+	env := g.exprs.checkEnv(typ.Result, g.envType)
 	emitted := append(slices.Clone(typ.Actions), FailureActions...)
 	routed := map[string]bool{} // actions the file routes, even where the edge has an error
 	for _, e := range sn.Edges {
@@ -284,7 +287,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 		ce := &edge{action: e.Action, to: to}
 		if e.When != nil {
-			ce.guard = compileExprResult(e.When, env, typ.Result, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
+			ce.guard = g.exprs.compile(e.When, env, typ.Result, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
 		}
 		n.routes[e.Action] = append(n.routes[e.Action], ce)
 	}
@@ -331,6 +334,9 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 }
 
 func compileHooks(hs []*schema.Hook, phase string, result any, envT types.Map, what string, ds *schema.Diagnostics) []*hook {
+	if len(hs) == 0 {
+		return nil
+	}
 	env := checkEnv(result, envT)
 	var out []*hook
 	for i, h := range hs {
