@@ -231,18 +231,39 @@ func kindName(n *yaml.Node) string {
 	return "something else"
 }
 
-// object is a YAML mapping whose keys were checked against the table for its kind.
+// object is a YAML mapping whose keys were checked against the table for its kind. Its
+// fields are few (each a known key, at most once), so a list serves better than maps;
+// most fit in the object itself.
 type object struct {
 	node   *yaml.Node
-	values map[string]*yaml.Node
-	keyPos map[string]Pos
+	fields []field
+	inline [6]field
+}
+
+// field is one key of an object: its name, the key's node (for its position) and value.
+type field struct {
+	name  string
+	key   *yaml.Node
+	value *yaml.Node
 }
 
 func (o *object) get(key string) *yaml.Node {
+	if f := o.field(key); f != nil {
+		return f.value
+	}
+	return nil
+}
+
+func (o *object) field(key string) *field {
 	if o == nil {
 		return nil
 	}
-	return o.values[key]
+	for i := range o.fields {
+		if o.fields[i].name == key {
+			return &o.fields[i]
+		}
+	}
+	return nil
 }
 
 // mapping checks that n is a mapping whose keys are all in Keys[kind], reporting unknown
@@ -258,7 +279,8 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 		return nil
 	}
 	known := Keys[kind]
-	o := &object{node: n, values: map[string]*yaml.Node{}, keyPos: map[string]Pos{}}
+	o := &object{node: n}
+	o.fields = o.inline[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
 		if k == nil {
@@ -277,15 +299,15 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 			d.diags.Errorf(d.pos(k), detail, "unknown key %q in %s", key, what)
 			continue
 		}
-		if p, dup := o.keyPos[key]; dup {
+		if first := o.field(key); first != nil {
+			p := d.pos(first.key)
 			d.diags.Errorf(d.pos(k), fmt.Sprintf("the first is at %d:%d; keep one", p.Line, p.Col), "duplicate key %q in %s", key, what)
 			continue
 		}
-		o.values[key] = v
-		o.keyPos[key] = d.pos(k)
+		o.fields = append(o.fields, field{name: key, key: k, value: v})
 	}
 	for _, r := range required {
-		if _, ok := o.values[r]; !ok {
+		if o.field(r) == nil {
 			d.diags.Errorf(d.pos(n), "", "%s is missing the required key %q", what, r)
 		}
 	}
@@ -307,30 +329,45 @@ func (d *decoder) entries(n *yaml.Node, what string) [][2]*yaml.Node {
 		d.diags.Errorf(d.pos(n), "", "%s must be a mapping from names to definitions, not %s", what, kindName(n))
 		return nil
 	}
-	seen := map[string]Pos{}
-	var out [][2]*yaml.Node
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := d.resolve(n.Content[i])
 		if k == nil {
 			continue
 		}
-		if k.Kind != yaml.ScalarNode || !validName.MatchString(k.Value) {
+		if k.Kind != yaml.ScalarNode || !isName(k.Value) {
 			d.diags.Errorf(d.pos(k), "names start with a letter or underscore, then letters, digits, '_', '-' or '.'",
 				"invalid name %s in %s", kindName(k), what)
 			continue
 		}
-		if p, dup := seen[k.Value]; dup {
-			d.diags.Errorf(d.pos(k), fmt.Sprintf("the first is at %d:%d; rename or remove one", p.Line, p.Col),
+		if first, dup := seen[k.Value]; dup {
+			d.diags.Errorf(d.pos(k), fmt.Sprintf("the first is at %d:%d; rename or remove one", first.Line, first.Column),
 				"%q is declared twice in %s", k.Value, what)
 			continue
 		}
-		seen[k.Value] = d.pos(k)
+		seen[k.Value] = k
 		out = append(out, [2]*yaml.Node{k, n.Content[i+1]})
 	}
 	return out
 }
 
-var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
+// isName reports whether s is a name: it matches ^[A-Za-z_][A-Za-z0-9_.-]*$.
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -367,7 +404,7 @@ func (d *decoder) ident(n *yaml.Node, what string) Ident {
 	if s == nil {
 		return Ident{}
 	}
-	if s.Tag != "!!str" || !validName.MatchString(s.Value) {
+	if s.Tag != "!!str" || !isName(s.Value) {
 		d.diags.Errorf(d.pos(s), "names start with a letter or underscore, then letters, digits, '_', '-' or '.'",
 			"%s must be a name, not %s", what, kindName(s))
 		return Ident{}

@@ -234,7 +234,7 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 			e.Shared = map[string]any{}
 		}
 	}
-	if len(o.values) == 0 {
+	if len(o.fields) == 0 {
 		d.diags.Errorf(e.Pos, "state at least a status or a path", "%s checks nothing", what)
 	}
 	return e
