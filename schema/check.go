@@ -10,22 +10,23 @@ func check(w *Workflow, ds *Diagnostics) {
 	for _, n := range names {
 		known[n] = true
 	}
-	ref := func(id Ident, what string) bool {
+	// ref reports a reference to a node that is not declared; what names the reference,
+	// and is only formatted then.
+	ref := func(id Ident, what func() string) {
 		if len(names) == 0 {
-			return false // no nodes decoded: the missing or broken nodes key is the error
+			return // no nodes decoded: the missing or broken nodes key is the error
 		}
 		if id.Name == "" || known[id.Name] {
-			return id.Name != ""
+			return
 		}
 		detail := DidYouMean(id.Name, names)
 		if detail == "" {
 			detail = "declare it under nodes, or name one of the declared nodes"
 		}
-		ds.Errorf(id.Pos, detail, "%s names unknown node %q", what, id.Name)
-		return false
+		ds.Errorf(id.Pos, detail, "%s names unknown node %q", what(), id.Name)
 	}
-	ref(w.Start, "start")
-	ref(w.ErrorHandler, "error_handler")
+	ref(w.Start, func() string { return "start" })
+	ref(w.ErrorHandler, func() string { return "error_handler" })
 
 	breakerNames := make([]string, len(w.Breakers))
 	usedBreakers := map[string]bool{}
@@ -34,9 +35,9 @@ func check(w *Workflow, ds *Diagnostics) {
 	}
 	for _, n := range w.Nodes {
 		for _, e := range n.Edges {
-			ref(e.To, fmt.Sprintf("node %q: edge %q", n.Name, e.Action))
+			ref(e.To, func() string { return fmt.Sprintf("node %q: edge %q", n.Name, e.Action) })
 		}
-		ref(n.Fallback, fmt.Sprintf("node %q: fallback", n.Name))
+		ref(n.Fallback, func() string { return fmt.Sprintf("node %q: fallback", n.Name) })
 		if n.Fallback.Name == n.Name {
 			ds.Errorf(n.Fallback.Pos, "name another node that can stand in for this one", "node %q falls back to itself", n.Name)
 		}
@@ -63,7 +64,7 @@ func check(w *Workflow, ds *Diagnostics) {
 	}
 	for _, s := range w.Scenarios {
 		for _, f := range s.Faults {
-			ref(f.Node, fmt.Sprintf("scenario %q: fault", s.Name))
+			ref(f.Node, func() string { return fmt.Sprintf("scenario %q: fault", s.Name) })
 		}
 	}
 	scenarioNames := make([]string, len(w.Scenarios))
@@ -80,7 +81,7 @@ func check(w *Workflow, ds *Diagnostics) {
 		}
 		for _, list := range [][]Ident{t.Expect.Path, t.Expect.Visited, t.Expect.NotVisited} {
 			for _, id := range list {
-				ref(id, fmt.Sprintf("test %q: expect", t.Name))
+				ref(id, func() string { return fmt.Sprintf("test %q: expect", t.Name) })
 			}
 		}
 	}
