@@ -111,39 +111,43 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 	if !known[w.Start.Name] {
 		return
 	}
-	seen := map[string]bool{}
-	var stack []string
-	names := w.NodeNames()
-	byName := make(map[string]*Node, len(w.Nodes))
-	for _, n := range w.Nodes {
-		byName[n.Name] = n
+	index := make(map[string]int, len(w.Nodes))
+	for i, n := range w.Nodes {
+		index[n.Name] = i
 	}
+	seen := make([]bool, len(w.Nodes))
+	var stack []int
+	var names []string // built on the first reference with a typo
 	push := func(name string) {
 		if name == "" {
 			return
 		}
-		if !known[name] {
+		i, ok := index[name]
+		if !ok {
 			// A reference with a typo is reported where it is written; follow the
 			// suggested node so that its successors are not reported unreachable too.
-			name = Suggest(name, names)
+			if names == nil {
+				names = w.NodeNames()
+			}
+			i, ok = index[Suggest(name, names)]
 		}
-		if known[name] && !seen[name] {
-			seen[name] = true
-			stack = append(stack, name)
+		if ok && !seen[i] {
+			seen[i] = true
+			stack = append(stack, i)
 		}
 	}
 	push(w.Start.Name)
 	push(w.ErrorHandler.Name)
 	for len(stack) > 0 {
-		n := byName[stack[len(stack)-1]]
+		n := w.Nodes[stack[len(stack)-1]]
 		stack = stack[:len(stack)-1]
 		for _, e := range n.Edges {
 			push(e.To.Name)
 		}
 		push(n.Fallback.Name)
 	}
-	for _, n := range w.Nodes {
-		if !seen[n.Name] {
+	for i, n := range w.Nodes {
+		if !seen[i] {
 			ds.Errorf(n.Pos, fmt.Sprintf("route to it from another node's on: or fallback:, or remove it (start is %q)", w.Start.Name),
 				"node %q is unreachable", n.Name)
 		}
