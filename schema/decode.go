@@ -71,7 +71,12 @@ type decoder struct {
 	limits  Limits
 	diags   Diagnostics
 	aliases int
-	lines   [][]byte
+	data    []byte
+	// lines are data's lines, split when first needed (see textLines): only diagnostics
+	// and block scalars need them.
+	lines [][]byte
+	// objects is where mapping takes its objects from, a batch at a time.
+	objects []object
 	// declared are the workflow's param declarations, once decoded, for checking the
 	// values scenarios and tests give them.
 	declared []*Param
@@ -86,7 +91,7 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parse reads exactly one YAML document, turning syntax errors into positioned diagnostics.
 func (d *decoder) parse(data []byte) (*yaml.Node, bool) {
-	d.lines = bytes.Split(data, []byte("\n"))
+	d.data = data
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -136,10 +141,19 @@ func (d *decoder) syntaxError(err error) {
 		"YAML syntax error: %s", msg)
 }
 
+// textLines returns the file's lines, splitting it the first time.
+func (d *decoder) textLines() [][]byte {
+	if d.lines == nil {
+		d.lines = bytes.Split(d.data, []byte("\n"))
+	}
+	return d.lines
+}
+
 // misindented returns the first line from start on whose indentation is deeper than its
 // parent's but matches no open block level, or 0 when there is none.
 func (d *decoder) misindented(start int) int {
 	var levels []int
+	d.textLines()
 	for l := start; l <= len(d.lines); l++ {
 		text := bytes.TrimSpace(d.lines[l-1])
 		if len(text) == 0 || text[0] == '#' {
@@ -163,6 +177,7 @@ func (d *decoder) misindented(start int) int {
 
 // firstColumn is the column of the first non-blank character of a line (1 if none).
 func (d *decoder) firstColumn(line int) int {
+	d.textLines()
 	if line < 1 || line > len(d.lines) {
 		return 1
 	}
@@ -184,6 +199,9 @@ func (d *decoder) checkDepth(n *yaml.Node, depth int) error {
 		return errTooDeep
 	}
 	for _, c := range n.Content {
+		if len(c.Content) == 0 && depth+1 <= d.limits.MaxDepth {
+			continue // a leaf within the limit: nothing below it to check
+		}
 		if err := d.checkDepth(c, depth+1); err != nil {
 			return err
 		}
@@ -237,7 +255,7 @@ func kindName(n *yaml.Node) string {
 type object struct {
 	node   *yaml.Node
 	fields []field
-	inline [6]field
+	inline [4]field
 }
 
 // field is one key of an object: its name, the key's node (for its position) and value.
@@ -279,7 +297,12 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 		return nil
 	}
 	known := Keys[kind]
-	o := &object{node: n}
+	if len(d.objects) == 0 {
+		d.objects = make([]object, 64)
+	}
+	o := &d.objects[0]
+	d.objects = d.objects[1:]
+	o.node = n
 	o.fields = o.inline[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
@@ -543,6 +566,7 @@ func (d *decoder) expr(n *yaml.Node, what string) *Expr {
 // blockIndent finds the column at which a block scalar's text starts: the indentation of
 // the first non-blank line after the indicator.
 func (d *decoder) blockIndent(indicatorLine int) int {
+	d.textLines()
 	for l := indicatorLine + 1; l <= len(d.lines); l++ {
 		if len(bytes.TrimSpace(d.lines[l-1])) > 0 {
 			return d.firstColumn(l)

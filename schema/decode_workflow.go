@@ -345,7 +345,7 @@ func (d *decoder) edges(n *yaml.Node, nodeWhat string) []*Edge {
 		if v == nil {
 			continue
 		}
-		what := fmt.Sprintf("%s: on.%s", nodeWhat, action.Value)
+		what := nodeWhat + ": on." + action.Value
 		add := func(item *yaml.Node) {
 			item = d.resolve(item)
 			if item == nil {
