@@ -178,8 +178,11 @@ func Compile(w *schema.Workflow, reg *Registry) (*Graph, schema.Diagnostics) {
 		})
 		g.breakerNames = append(g.breakerNames, b.Name)
 	}
+	all := make([]node, len(w.Nodes)) // one allocation for the graph's nodes
+	g.nodes = make([]*node, 0, len(w.Nodes))
 	for i, sn := range w.Nodes {
-		n := &node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
+		n := &all[i]
+		*n = node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
 		g.nodes = append(g.nodes, n)
 		g.byName[sn.Name] = n
 	}
