@@ -10,6 +10,17 @@ func check(w *Workflow, ds *Diagnostics) {
 	for _, n := range names {
 		known[n] = true
 	}
+	// suggest is Suggest among the node names, each typo looked up once: the reference
+	// is reported with it, then followed to it by checkReachable.
+	suggestions := map[string]string{}
+	suggest := func(name string) string {
+		s, ok := suggestions[name]
+		if !ok {
+			s = Suggest(name, names)
+			suggestions[name] = s
+		}
+		return s
+	}
 	// ref reports a reference to a node that is not declared; what names the reference,
 	// and is only formatted then.
 	ref := func(id Ident, what func() string) {
@@ -19,9 +30,9 @@ func check(w *Workflow, ds *Diagnostics) {
 		if id.Name == "" || known[id.Name] {
 			return
 		}
-		detail := DidYouMean(id.Name, names)
-		if detail == "" {
-			detail = "declare it under nodes, or name one of the declared nodes"
+		detail := "declare it under nodes, or name one of the declared nodes"
+		if s := suggest(id.Name); s != "" {
+			detail = fmt.Sprintf("did you mean %q?", s)
 		}
 		ds.Errorf(id.Pos, detail, "%s names unknown node %q", what(), id.Name)
 	}
@@ -85,7 +96,7 @@ func check(w *Workflow, ds *Diagnostics) {
 			}
 		}
 	}
-	checkReachable(w, known, ds)
+	checkReachable(w, known, suggest, ds)
 }
 
 // checkShadowedEdges warns about edges listed after an unguarded edge for the same
@@ -107,7 +118,7 @@ func checkShadowedEdges(n *Node, ds *Diagnostics) {
 
 // checkReachable reports nodes that no path from start (or from the error handler, which
 // any failure can reach) leads to.
-func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
+func checkReachable(w *Workflow, known map[string]bool, suggest func(string) string, ds *Diagnostics) {
 	if !known[w.Start.Name] {
 		return
 	}
@@ -117,7 +128,6 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 	}
 	seen := make([]bool, len(w.Nodes))
 	var stack []int
-	var names []string // built on the first reference with a typo
 	push := func(name string) {
 		if name == "" {
 			return
@@ -126,10 +136,7 @@ func checkReachable(w *Workflow, known map[string]bool, ds *Diagnostics) {
 		if !ok {
 			// A reference with a typo is reported where it is written; follow the
 			// suggested node so that its successors are not reported unreachable too.
-			if names == nil {
-				names = w.NodeNames()
-			}
-			i, ok = index[Suggest(name, names)]
+			i, ok = index[suggest(name)]
 		}
 		if ok && !seen[i] {
 			seen[i] = true
