@@ -40,7 +40,8 @@ func newExprCache(envT types.Map) *exprCache {
 
 // checkEnv is checkEnv(result, envT), built once per result type for the cache's own
 // envT. A result whose checking may depend on more than its type (a map, whose keys expr
-// reads), or another envT, gets an environment of its own, which is never shared.
+// reads), or another envT, gets an environment of its own, which is never shared. The
+// environment returned may be shared with other nodes: it must not be modified.
 func (c *exprCache) checkEnv(result any, envT types.Map) any {
 	if c == nil || reflect.ValueOf(envT).Pointer() != reflect.ValueOf(c.envT).Pointer() {
 		return checkEnv(result, envT)
