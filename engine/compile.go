@@ -32,6 +32,7 @@ type Graph struct {
 	// finds the files workflow nodes call (nil when compiled from memory alone).
 	scope  string
 	loader *loader
+	exprs  *exprCache // while compiling: expressions shared between nodes
 }
 
 // node is one compiled workflow node.
@@ -196,8 +197,11 @@ func compile(w *schema.Workflow, reg *Registry, cc compileContext) (*Graph, sche
 	} else {
 		g.breakerNames = cc.breakerNames
 	}
+	all := make([]node, len(w.Nodes)) // one allocation for the graph's nodes
+	g.nodes = make([]*node, 0, len(w.Nodes))
 	for i, sn := range w.Nodes {
-		n := &node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(cc.scope + sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
+		n := &all[i]
+		*n = node{name: sn.Name, nameVal: sn.Name, index: i, hash: hashName(cc.scope + sn.Name), spec: sn, params: sn.Params, routes: map[string][]*edge{}}
 		g.nodes = append(g.nodes, n)
 		g.byName[sn.Name] = n
 	}
@@ -207,9 +211,11 @@ func compile(w *schema.Workflow, reg *Registry, cc compileContext) (*Graph, sche
 	for _, v := range w.Env {
 		g.secretEnv[v.Name] = v.Secret
 	}
+	g.exprs = newExprCache(g.names)
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
 	}
+	g.exprs = nil
 	if cc.scope == "" {
 		checkRunParamsOf(w, g.nodes, &ds)
 	}
@@ -293,7 +299,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 	}
 
-	env := checkEnv(typ.Result, g.names)
+	env := g.exprs.checkEnv(typ.Result, g.names)
 	routed := map[string]bool{} // actions the file routes, even where the edge has an error
 	for _, e := range sn.Edges {
 		routed[e.Action] = true
@@ -317,7 +323,7 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		}
 		ce := &edge{action: e.Action, to: to}
 		if e.When != nil {
-			ce.guard = compileExprResult(e.When, env, typ.Result, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
+			ce.guard = g.exprs.compile(e.When, env, typ.Result, true, fmt.Sprintf("%s: guard on %q", what, e.Action), ds)
 		}
 		n.routes[e.Action] = append(n.routes[e.Action], ce)
 	}
@@ -364,6 +370,9 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 }
 
 func compileHooks(hs []*schema.Hook, phase string, result any, names checkNames, what string, ds *schema.Diagnostics) []*hook {
+	if len(hs) == 0 {
+		return nil
+	}
 	env := checkEnv(result, names)
 	var out []*hook
 	for i, h := range hs {

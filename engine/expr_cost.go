@@ -298,6 +298,9 @@ func maxLimit(limit string) int64 {
 // over the graph's limits: it would fail on every evaluation.
 func (g *Graph) checkExprCosts(ds *schema.Diagnostics) {
 	for _, n := range g.nodes {
+		if !n.overLimits(g.exprLimits) {
+			continue // nearly every node: then nothing is formatted or sorted
+		}
 		what := fmt.Sprintf("node %q", n.name)
 		for _, action := range slices.Sorted(maps.Keys(n.routes)) {
 			for _, e := range n.routes[action] {
@@ -320,4 +323,49 @@ func (g *Graph) checkExprCosts(ds *schema.Diagnostics) {
 			}
 		}
 	}
+}
+
+// overLimits reports whether any of the node's expressions has an evident cost over
+// limits, which checkCost then reports.
+func (n *node) overLimits(limits ExprLimits) bool {
+	for _, es := range n.routes {
+		for _, e := range es {
+			if e.guard.overLimits(limits) {
+				return true
+			}
+		}
+	}
+	for _, t := range n.templates {
+		for _, p := range t.parts {
+			if p.prog.overLimits(limits) {
+				return true
+			}
+		}
+	}
+	for _, hs := range [][]*hook{n.beforePrep, n.afterExec, n.onError} {
+		for _, h := range hs {
+			if h.when.overLimits(limits) || h.assert.overLimits(limits) {
+				return true
+			}
+			for _, a := range h.set {
+				if a.value.overLimits(limits) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// overLimits reports whether checkCost would report p.
+func (p *program) overLimits(limits ExprLimits) bool {
+	if p == nil {
+		return false
+	}
+	for _, n := range p.notes {
+		if n.steps > limits.Steps || n.bytes > limits.Bytes {
+			return true
+		}
+	}
+	return false
 }

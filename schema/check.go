@@ -32,7 +32,7 @@ func check(w *Workflow, ds *Diagnostics) {
 				}
 				continue
 			}
-			ref(f.Node, fmt.Sprintf("scenario %q: fault", s.Name))
+			ref(f.Node, func() string { return fmt.Sprintf("scenario %q: fault", s.Name) })
 		}
 	}
 	scenarioNames := make([]string, len(w.Scenarios))
@@ -49,7 +49,7 @@ func check(w *Workflow, ds *Diagnostics) {
 		}
 		for _, list := range [][]Ident{t.Expect.Path, t.Expect.Visited, t.Expect.NotVisited} {
 			for _, id := range list {
-				ref(id, fmt.Sprintf("test %q: expect", t.Name))
+				ref(id, func() string { return fmt.Sprintf("test %q: expect", t.Name) })
 			}
 		}
 	}
@@ -68,76 +68,87 @@ func graphOf(w *Workflow) graph {
 
 // checkGraph checks one graph's references and reachability, then those of every body
 // and branch inside it; scope is the path prefix of its nodes in messages ("" at the
-// top, "fan/" in a map's body). It returns the graph's reference checker.
-func checkGraph(w *Workflow, g graph, scope string, usedBreakers map[string]bool, ds *Diagnostics) func(Ident, string) bool {
+// top, "fan/" in a map's body). It returns the graph's reference checker, whose label
+// (what names the reference) is only formatted when the reference is broken.
+func checkGraph(w *Workflow, g graph, scope string, usedBreakers map[string]bool, ds *Diagnostics) func(Ident, func() string) {
 	names := make([]string, len(g.nodes))
 	known := make(map[string]bool, len(names))
 	for i, n := range g.nodes {
 		names[i] = n.Name
 		known[n.Name] = true
 	}
-	where := ""
-	if scope != "" {
-		where = " in " + strings.TrimSuffix(scope, "/")
+	// suggest is Suggest among the node names, each typo looked up once: the reference
+	// is reported with it, then followed to it by checkReachable.
+	suggestions := map[string]string{}
+	suggest := func(name string) string {
+		s, ok := suggestions[name]
+		if !ok {
+			s = Suggest(name, names)
+			suggestions[name] = s
+		}
+		return s
 	}
-	ref := func(id Ident, what string) bool {
+	ref := func(id Ident, what func() string) {
 		if len(names) == 0 {
-			return false // no nodes decoded: the missing or broken nodes key is the error
+			return // no nodes decoded: the missing or broken nodes key is the error
 		}
 		if id.Name == "" || known[id.Name] {
-			return id.Name != ""
+			return
 		}
-		detail := DidYouMean(id.Name, names)
-		if detail == "" {
-			if scope == "" {
-				detail = "declare it under nodes, or name one of the declared nodes"
-			} else {
-				detail = "an edge stays inside its body: name one of the body's nodes"
-			}
+		detail := "declare it under nodes, or name one of the declared nodes"
+		if scope != "" {
+			detail = "an edge stays inside its body: name one of the body's nodes"
 		}
-		ds.Errorf(id.Pos, detail, "%s names unknown node %q%s", what, id.Name, where)
-		return false
+		if s := suggest(id.Name); s != "" {
+			detail = fmt.Sprintf("did you mean %q?", s)
+		}
+		where := ""
+		if scope != "" {
+			where = " in " + strings.TrimSuffix(scope, "/")
+		}
+		ds.Errorf(id.Pos, detail, "%s names unknown node %q%s", what(), id.Name, where)
 	}
 	if scope == "" {
-		ref(g.start, "start")
+		ref(g.start, func() string { return "start" })
 	} else {
-		ref(g.start, scopedName(scope, "start"))
+		ref(g.start, func() string { return scopedName(scope, "start") })
 	}
-	ref(g.errorHandler, "error_handler")
+	ref(g.errorHandler, func() string { return "error_handler" })
 
-	breakerNames := make([]string, len(w.Breakers))
-	for i, b := range w.Breakers {
-		breakerNames[i] = b.Name
-	}
+	var breakerNames []string
 	for _, n := range g.nodes {
-		name := scope + n.Name
 		for _, e := range n.Edges {
-			ref(e.To, fmt.Sprintf("node %q: edge %q", name, e.Action))
+			ref(e.To, func() string { return fmt.Sprintf("node %q: edge %q", scope+n.Name, e.Action) })
 		}
-		ref(n.Fallback, fmt.Sprintf("node %q: fallback", name))
+		ref(n.Fallback, func() string { return fmt.Sprintf("node %q: fallback", scope+n.Name) })
 		if n.Fallback.Name == n.Name {
-			ds.Errorf(n.Fallback.Pos, "name another node that can stand in for this one", "node %q falls back to itself", name)
+			ds.Errorf(n.Fallback.Pos, "name another node that can stand in for this one", "node %q falls back to itself", scope+n.Name)
 		}
 		if b := n.Breaker; b.Name != "" {
 			usedBreakers[b.Name] = true
 			if w.Breaker(b.Name) == nil {
+				if breakerNames == nil {
+					for _, b := range w.Breakers {
+						breakerNames = append(breakerNames, b.Name)
+					}
+				}
 				detail := DidYouMean(b.Name, breakerNames)
 				if detail == "" {
 					detail = "declare it under breakers: with failure_threshold and open_timeout"
 				}
-				ds.Errorf(b.Pos, detail, "node %q uses breaker %q, which is not declared", name, b.Name)
+				ds.Errorf(b.Pos, detail, "node %q uses breaker %q, which is not declared", scope+n.Name, b.Name)
 			}
 		}
 		checkShadowedEdges(n, scope, ds)
 		if r := n.Retry; r != nil && r.MaxDelay > 0 && r.MaxDelay < r.Delay {
 			ds.Warnf(r.Pos, "raise max_delay or lower delay", "node %q: retry max_delay %s is below delay %s, so every wait is max_delay",
-				name, r.MaxDelay, r.Delay)
+				scope+n.Name, r.MaxDelay, r.Delay)
 		}
 		for _, b := range n.Bodies() {
 			checkGraph(w, graph{start: b.Body.Start, nodes: b.Body.Nodes}, scope+b.Prefix, usedBreakers, ds)
 		}
 	}
-	checkReachable(g, scope, known, ds)
+	checkReachable(g, scope, known, suggest, ds)
 	return ref
 }
 
@@ -165,44 +176,43 @@ func checkShadowedEdges(n *Node, scope string, ds *Diagnostics) {
 
 // checkReachable reports nodes that no path from start (or from the error handler, which
 // any failure can reach) leads to.
-func checkReachable(g graph, scope string, known map[string]bool, ds *Diagnostics) {
+func checkReachable(g graph, scope string, known map[string]bool, suggest func(string) string, ds *Diagnostics) {
 	if !known[g.start.Name] {
 		return
 	}
-	seen := map[string]bool{}
-	var stack []string
-	names := make([]string, len(g.nodes))
-	byName := make(map[string]*Node, len(g.nodes))
+	index := make(map[string]int, len(g.nodes))
 	for i, n := range g.nodes {
-		names[i] = n.Name
-		byName[n.Name] = n
+		index[n.Name] = i
 	}
+	seen := make([]bool, len(g.nodes))
+	var stack []int
 	push := func(name string) {
 		if name == "" {
 			return
 		}
-		if !known[name] {
+		i, ok := index[name]
+		if !ok {
 			// A reference with a typo is reported where it is written; follow the
 			// suggested node so that its successors are not reported unreachable too.
-			name = Suggest(name, names)
+			i, ok = index[suggest(name)]
 		}
-		if known[name] && !seen[name] {
-			seen[name] = true
-			stack = append(stack, name)
+		if ok && !seen[i] {
+			seen[i] = true
+			stack = append(stack, i)
 		}
 	}
 	push(g.start.Name)
 	push(g.errorHandler.Name)
 	for len(stack) > 0 {
-		n := byName[stack[len(stack)-1]]
+		n := g.nodes[stack[len(stack)-1]]
 		stack = stack[:len(stack)-1]
 		for _, e := range n.Edges {
 			push(e.To.Name)
 		}
 		push(n.Fallback.Name)
 	}
-	for _, n := range g.nodes {
-		if !seen[n.Name] {
+	for i, n := range g.nodes {
+		if !seen[i] {
 			ds.Errorf(n.Pos, fmt.Sprintf("route to it from another node's on: or fallback:, or remove it (start is %q)", g.start.Name),
 				"node %q is unreachable", scope+n.Name)
 		}

@@ -71,7 +71,12 @@ type decoder struct {
 	limits  Limits
 	diags   Diagnostics
 	aliases int
-	lines   [][]byte
+	data    []byte
+	// lines are data's lines, split when first needed (see textLines): only diagnostics
+	// and block scalars need them.
+	lines [][]byte
+	// objects is where mapping takes its objects from, a batch at a time.
+	objects []object
 	// declared are the workflow's param declarations, once decoded, for checking the
 	// values scenarios and tests give them.
 	declared []*Param
@@ -90,7 +95,7 @@ var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parse reads exactly one YAML document, turning syntax errors into positioned diagnostics.
 func (d *decoder) parse(data []byte) (*yaml.Node, bool) {
-	d.lines = bytes.Split(data, []byte("\n"))
+	d.data = data
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -140,10 +145,19 @@ func (d *decoder) syntaxError(err error) {
 		"YAML syntax error: %s", msg)
 }
 
+// textLines returns the file's lines, splitting it the first time.
+func (d *decoder) textLines() [][]byte {
+	if d.lines == nil {
+		d.lines = bytes.Split(d.data, []byte("\n"))
+	}
+	return d.lines
+}
+
 // misindented returns the first line from start on whose indentation is deeper than its
 // parent's but matches no open block level, or 0 when there is none.
 func (d *decoder) misindented(start int) int {
 	var levels []int
+	d.textLines()
 	for l := start; l <= len(d.lines); l++ {
 		text := bytes.TrimSpace(d.lines[l-1])
 		if len(text) == 0 || text[0] == '#' {
@@ -167,6 +181,7 @@ func (d *decoder) misindented(start int) int {
 
 // firstColumn is the column of the first non-blank character of a line (1 if none).
 func (d *decoder) firstColumn(line int) int {
+	d.textLines()
 	if line < 1 || line > len(d.lines) {
 		return 1
 	}
@@ -188,6 +203,9 @@ func (d *decoder) checkDepth(n *yaml.Node, depth int) error {
 		return errTooDeep
 	}
 	for _, c := range n.Content {
+		if len(c.Content) == 0 && depth+1 <= d.limits.MaxDepth {
+			continue // a leaf within the limit: nothing below it to check
+		}
 		if err := d.checkDepth(c, depth+1); err != nil {
 			return err
 		}
@@ -235,18 +253,39 @@ func kindName(n *yaml.Node) string {
 	return "something else"
 }
 
-// object is a YAML mapping whose keys were checked against the table for its kind.
+// object is a YAML mapping whose keys were checked against the table for its kind. Its
+// fields are few (each a known key, at most once), so a list serves better than maps;
+// most fit in the object itself.
 type object struct {
 	node   *yaml.Node
-	values map[string]*yaml.Node
-	keyPos map[string]Pos
+	fields []field
+	inline [4]field
+}
+
+// field is one key of an object: its name, the key's node (for its position) and value.
+type field struct {
+	name  string
+	key   *yaml.Node
+	value *yaml.Node
 }
 
 func (o *object) get(key string) *yaml.Node {
+	if f := o.field(key); f != nil {
+		return f.value
+	}
+	return nil
+}
+
+func (o *object) field(key string) *field {
 	if o == nil {
 		return nil
 	}
-	return o.values[key]
+	for i := range o.fields {
+		if o.fields[i].name == key {
+			return &o.fields[i]
+		}
+	}
+	return nil
 }
 
 // mapping checks that n is a mapping whose keys are all in Keys[kind], reporting unknown
@@ -262,7 +301,13 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 		return nil
 	}
 	known := Keys[kind]
-	o := &object{node: n, values: map[string]*yaml.Node{}, keyPos: map[string]Pos{}}
+	if len(d.objects) == 0 {
+		d.objects = make([]object, 64)
+	}
+	o := &d.objects[0]
+	d.objects = d.objects[1:]
+	o.node = n
+	o.fields = o.inline[:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), n.Content[i+1]
 		if k == nil {
@@ -281,15 +326,15 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 			d.diags.Errorf(d.pos(k), detail, "unknown key %q in %s", key, what)
 			continue
 		}
-		if p, dup := o.keyPos[key]; dup {
+		if first := o.field(key); first != nil {
+			p := d.pos(first.key)
 			d.diags.Errorf(d.pos(k), fmt.Sprintf("the first is at %d:%d; keep one", p.Line, p.Col), "duplicate key %q in %s", key, what)
 			continue
 		}
-		o.values[key] = v
-		o.keyPos[key] = d.pos(k)
+		o.fields = append(o.fields, field{name: key, key: k, value: v})
 	}
 	for _, r := range required {
-		if _, ok := o.values[r]; !ok {
+		if o.field(r) == nil {
 			d.diags.Errorf(d.pos(n), "", "%s is missing the required key %q", what, r)
 		}
 	}
@@ -300,12 +345,12 @@ func (d *decoder) mapping(n *yaml.Node, kind, what string, required ...string) *
 // (nodes, breakers, scenarios, actions), reporting duplicates and names that are not
 // identifiers.
 func (d *decoder) entries(n *yaml.Node, what string) [][2]*yaml.Node {
-	return d.namedEntries(n, what, validName)
+	return d.namedEntries(n, what, isName)
 }
 
 // namedEntries is entries with names that match valid: node names, or node paths
 // (map/node) where a scenario names a node inside a body.
-func (d *decoder) namedEntries(n *yaml.Node, what string, valid *regexp.Regexp) [][2]*yaml.Node {
+func (d *decoder) namedEntries(n *yaml.Node, what string, valid func(string) bool) [][2]*yaml.Node {
 	n = d.resolve(n)
 	if n == nil {
 		return nil
@@ -317,38 +362,63 @@ func (d *decoder) namedEntries(n *yaml.Node, what string, valid *regexp.Regexp) 
 		d.diags.Errorf(d.pos(n), "", "%s must be a mapping from names to definitions, not %s", what, kindName(n))
 		return nil
 	}
-	seen := map[string]Pos{}
-	var out [][2]*yaml.Node
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k := d.resolve(n.Content[i])
 		if k == nil {
 			continue
 		}
-		if k.Kind != yaml.ScalarNode || !valid.MatchString(k.Value) {
+		if k.Kind != yaml.ScalarNode || !valid(k.Value) {
 			hint := "names start with a letter or underscore, then letters, digits, '_', '-' or '.'"
-			if valid == validPath {
+			if valid(pathProbe) {
 				hint += "; a node inside a body is named by its path, map/node"
 			}
 			d.diags.Errorf(d.pos(k), hint,
 				"invalid name %s in %s", kindName(k), what)
 			continue
 		}
-		if p, dup := seen[k.Value]; dup {
-			d.diags.Errorf(d.pos(k), fmt.Sprintf("the first is at %d:%d; rename or remove one", p.Line, p.Col),
+		if first, dup := seen[k.Value]; dup {
+			d.diags.Errorf(d.pos(k), fmt.Sprintf("the first is at %d:%d; rename or remove one", first.Line, first.Column),
 				"%q is declared twice in %s", k.Value, what)
 			continue
 		}
-		seen[k.Value] = d.pos(k)
+		seen[k.Value] = k
 		out = append(out, [2]*yaml.Node{k, n.Content[i+1]})
 	}
 	return out
 }
 
-var (
-	validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
-	// validPath is a node's path: names joined by "/" (fan/fetch, both/left/call).
-	validPath = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*(/[A-Za-z_][A-Za-z0-9_.-]*)*$`)
-)
+// isName reports whether s is a name: it matches ^[A-Za-z_][A-Za-z0-9_.-]*$.
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isPath reports whether s is a node's path: names joined by "/" (fan/fetch,
+// both/left/call), as a scenario names a node inside a body.
+func isPath(s string) bool {
+	for part := range strings.SplitSeq(s, "/") {
+		if !isName(part) {
+			return false
+		}
+	}
+	return true
+}
+
+// pathProbe is a path that only isPath accepts, to tell which check an entry uses.
+const pathProbe = "a/b"
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -385,7 +455,7 @@ func (d *decoder) ident(n *yaml.Node, what string) Ident {
 	if s == nil {
 		return Ident{}
 	}
-	if s.Tag != "!!str" || !validName.MatchString(s.Value) {
+	if s.Tag != "!!str" || !isName(s.Value) {
 		d.diags.Errorf(d.pos(s), "names start with a letter or underscore, then letters, digits, '_', '-' or '.'",
 			"%s must be a name, not %s", what, kindName(s))
 		return Ident{}
@@ -524,6 +594,7 @@ func (d *decoder) expr(n *yaml.Node, what string) *Expr {
 // blockIndent finds the column at which a block scalar's text starts: the indentation of
 // the first non-blank line after the indicator.
 func (d *decoder) blockIndent(indicatorLine int) int {
+	d.textLines()
 	for l := indicatorLine + 1; l <= len(d.lines); l++ {
 		if len(bytes.TrimSpace(d.lines[l-1])) > 0 {
 			return d.firstColumn(l)

@@ -20,13 +20,13 @@ var composeKeys = map[string]string{
 // compose decodes the composition keys of node n, refusing those that do not belong to
 // its type.
 func (d *decoder) compose(n *Node, o *object, what string) {
-	for _, key := range Keys["node"] {
-		owner, ok := composeKeys[key]
-		if !ok || o.get(key) == nil || owner == n.Type.Name {
+	for _, f := range o.fields {
+		owner, ok := composeKeys[f.name]
+		if !ok || owner == n.Type.Name {
 			continue
 		}
-		d.diags.Errorf(o.keyPos[key], fmt.Sprintf("%s is a key of type %s nodes; remove it, or make the node type: %s", key, owner, owner),
-			"%s: key %q does not apply to type %s", what, key, n.Type.Name)
+		d.diags.Errorf(d.pos(f.key), fmt.Sprintf("%s is a key of type %s nodes; remove it, or make the node type: %s", f.name, owner, owner),
+			"%s: key %q does not apply to type %s", what, f.name, n.Type.Name)
 	}
 	switch n.Type.Name {
 	case TypeMap:

@@ -26,7 +26,7 @@ func (d *decoder) scenario(k, v *yaml.Node) *Scenario {
 		d.checkParamValues(x, s.Params, what)
 	}
 	if x := o.get("faults"); x != nil {
-		for _, e := range d.namedEntries(x, what+": faults", validPath) {
+		for _, e := range d.namedEntries(x, what+": faults", isPath) {
 			if f := d.fault(e[0], e[1], what); f != nil {
 				s.Faults = append(s.Faults, f)
 			}
@@ -234,7 +234,7 @@ func (d *decoder) expect(n *yaml.Node, what string) Expect {
 			e.Shared = map[string]any{}
 		}
 	}
-	if len(o.values) == 0 {
+	if len(o.fields) == 0 {
 		d.diags.Errorf(e.Pos, "state at least a status or a path", "%s checks nothing", what)
 	}
 	return e

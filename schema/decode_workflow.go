@@ -185,12 +185,13 @@ func (d *decoder) retry(n *yaml.Node, what string) *Retry {
 	}
 	r := &Retry{Pos: d.pos(o.node), Attempts: 1, Backoff: "fixed", Jitter: "none"}
 	if x := o.get("attempts"); x != nil {
-		if s := d.scalar(x, what+".attempts", "a whole number"); s != nil {
+		attempts := what + ".attempts"
+		if s := d.scalar(x, attempts, "a whole number"); s != nil {
 			if v, err := strconv.Atoi(s.Value); err == nil && s.Tag == "!!int" && v < 1 {
 				d.diags.Errorf(d.pos(s), "attempts counts every attempt, the first included: 1 means no retry, 3 means up to two retries",
 					"%s.attempts must be at least 1, not %d", what, v)
 			} else {
-				r.Attempts, _ = d.integer(s, what+".attempts", 1)
+				r.Attempts, _ = d.integer(s, attempts, 1)
 			}
 		}
 	}
@@ -343,13 +344,22 @@ func (d *decoder) assignments(n *yaml.Node, what string) []*Assignment {
 // edges decodes a node's "on" mapping. Each action maps to a node name, one edge
 // {to, when}, or a list of such edges tried in order.
 func (d *decoder) edges(n *yaml.Node, nodeWhat string) []*Edge {
-	var out []*Edge
-	for _, e := range d.entries(n, nodeWhat+": on") {
+	entries := d.entries(n, nodeWhat+": on")
+	size := 0 // a capacity hint: one edge per action, or one per item of its list
+	for _, e := range entries {
+		if e[1].Kind == yaml.SequenceNode {
+			size += len(e[1].Content)
+		} else {
+			size++
+		}
+	}
+	out := make([]*Edge, 0, size)
+	for _, e := range entries {
 		action, v := e[0], d.resolve(e[1])
 		if v == nil {
 			continue
 		}
-		what := fmt.Sprintf("%s: on.%s", nodeWhat, action.Value)
+		what := nodeWhat + ": on." + action.Value
 		add := func(item *yaml.Node) {
 			item = d.resolve(item)
 			if item == nil {
@@ -384,6 +394,9 @@ func (d *decoder) edges(n *yaml.Node, nodeWhat string) []*Edge {
 		} else {
 			add(v)
 		}
+	}
+	if len(out) == 0 {
+		return nil // as when the node has no edges at all
 	}
 	return out
 }
