@@ -12,7 +12,7 @@ import (
 
 // FuzzSVG: any workflow that loads draws as well-formed XML, the same twice.
 func FuzzSVG(f *testing.F) {
-	for _, file := range []string{"../workflows/fault_tolerant.yaml", "../workflows/http_pipeline.yaml"} {
+	for _, file := range []string{"../workflows/fault_tolerant.yaml", "../workflows/http_pipeline.yaml", "../testdata/valid/nested_fanout.yaml"} {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)

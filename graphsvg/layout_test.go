@@ -61,3 +61,66 @@ func TestLayoutRanks(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutNests: in fan_out.yaml and in a map nested in a parallel branch, each frame
+// holds its node and bodies apart, each body box holds its nodes below its label, and
+// no two boxes of one graph, nor two bodies of one frame, overlap.
+func TestLayoutNests(t *testing.T) {
+	for _, file := range []string{"../workflows/fan_out.yaml", "../testdata/valid/nested_fanout.yaml"} {
+		t.Run(file, func(t *testing.T) {
+			g, ds := engine.LoadFile(file, registry())
+			if ds.HasErrors() {
+				t.Fatal(ds)
+			}
+			boxes, _, width, height := layout(g.Spec())
+			frames := 0
+			checkGraph(t, boxes, rect{0, 0, width, height}, &frames)
+			if frames == 0 {
+				t.Error("no frame drawn")
+			}
+		})
+	}
+}
+
+func checkGraph(t *testing.T, boxes []*box, in rect, frames *int) {
+	t.Helper()
+	for i, b := range boxes {
+		r := rect{b.x, b.y, b.w, b.h}
+		if !within(r, in) {
+			t.Errorf("%s %v is not within %v", b.path, r, in)
+		}
+		for _, o := range boxes[i+1:] {
+			if overlap(r, rect{o.x, o.y, o.w, o.h}) {
+				t.Errorf("%s and %s overlap", b.path, o.path)
+			}
+		}
+		if b.self == nil {
+			continue
+		}
+		*frames++
+		self := rect{b.self.x, b.self.y, b.self.w, b.self.h}
+		if !within(self, r) {
+			t.Errorf("%s: its node is outside its frame", b.path)
+		}
+		for j, bb := range b.bodies {
+			br := rect{bb.x, bb.y, bb.w, bb.h}
+			if !within(br, r) || overlap(br, self) {
+				t.Errorf("%s: body %s is outside its frame or over its node", b.path, bb.scope)
+			}
+			for _, o := range b.bodies[j+1:] {
+				if overlap(br, rect{o.x, o.y, o.w, o.h}) {
+					t.Errorf("bodies %s and %s overlap", bb.scope, o.scope)
+				}
+			}
+			checkGraph(t, bb.graph.boxes, rect{bb.x, bb.y + bodyTop, bb.w, bb.h - bodyTop}, frames)
+		}
+	}
+}
+
+func within(r, in rect) bool {
+	return r.x >= in.x && r.y >= in.y && r.x+r.w <= in.x+in.w && r.y+r.h <= in.y+in.h
+}
+
+func overlap(a, b rect) bool {
+	return a.x < b.x+b.w && b.x < a.x+a.w && a.y < b.y+b.h && b.y < a.y+a.h
+}

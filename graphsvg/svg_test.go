@@ -169,3 +169,81 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func load(t *testing.T, file string) *engine.Graph {
+	t.Helper()
+	g, ds := engine.LoadFile(file, registry())
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	return g
+}
+
+// TestFanOutSVG: a map's body and a parallel node's branches are drawn as labelled boxes
+// in their node's frame, their nodes named by path and entered from the node; a workflow
+// node names the file it calls.
+func TestFanOutSVG(t *testing.T) {
+	var b bytes.Buffer
+	if err := SVG(&b, load(t, "../workflows/fan_out.yaml").Spec(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	doc := b.String()
+	wellFormed(t, doc)
+	golden.Check(t, "testdata/fan_out.svg", doc)
+	g := groups(t, doc)
+	for _, want := range []struct{ key, class string }{
+		{"regions", "node"},
+		{"regions/collect", "node"},
+		{"catalogue/primary/ask", "node"},
+		{"catalogue/mirror/ask", "node"},
+		{"regions>regions/collect", "edge entry"},
+		{"regions/collect>regions/summarise", "edge"},
+		{"catalogue>catalogue/mirror/ask", "edge entry"},
+		{"regions>catalogue", "edge"},
+	} {
+		if !contains(g[want.key], want.class) {
+			t.Errorf("%s: classes %v, want %q", want.key, g[want.key], want.class)
+		}
+	}
+	for _, want := range []string{
+		`<g class="frame" data-frame="regions">`,
+		`<g class="body" data-scope="regions">`, `>regions: body</text>`,
+		`<g class="branch" data-scope="catalogue/primary">`, `>catalogue: branch primary</text>`,
+		`>each item</text>`, `>mirror</text>`, `>→ fan_out_publish.yaml</text>`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("svg lacks %s", want)
+		}
+	}
+}
+
+// TestFanOutRunOverlay: a run's path names the top-level nodes it visited; the nodes in
+// bodies, which it does not name, are drawn unvisited.
+func TestFanOutRunOverlay(t *testing.T) {
+	gr := load(t, "../workflows/fan_out.yaml")
+	res, err := gr.Run(context.Background(), engine.RunOptions{Seed: 1, Clock: engine.NewVirtualClock(engine.Epoch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := SVG(&b, gr.Spec(), Options{Path: res.Path}); err != nil {
+		t.Fatal(err)
+	}
+	wellFormed(t, b.String())
+	g := groups(t, b.String())
+	for _, c := range []struct{ key, class string }{
+		{"regions", "node ok"},
+		{"catalogue", "node ok"},
+		{"publish", "node ok"},
+		{"error_handler", "node not-visited"},
+		{"regions/collect", "node not-visited"},
+		{"catalogue/primary/ask", "node not-visited"},
+		{"regions>catalogue", "edge taken"},
+		{"catalogue>publish", "edge taken"},
+		{"regions>regions/collect", "edge entry"},
+	} {
+		if !contains(g[c.key], c.class) {
+			t.Errorf("%s: classes %v, want %q", c.key, g[c.key], c.class)
+		}
+	}
+}

@@ -69,13 +69,21 @@ func TestGoldenRuns(t *testing.T) {
 	}
 }
 
+// TestGoldenGraph: the flagship's graph, and composition's: fan_out.yaml's map body and
+// branches as subgraphs and clusters, and a map nested in a parallel branch.
 func TestGoldenGraph(t *testing.T) {
-	for _, format := range []string{"mermaid", "dot"} {
-		out, stderr, code := kgrun(t, "graph", "workflows/fault_tolerant.yaml", "--format", format)
-		if code != exitOK || stderr != "" {
-			t.Fatalf("%s: exit %d, %s", format, code, stderr)
+	for _, c := range []struct{ file, golden string }{
+		{"workflows/fault_tolerant.yaml", "graph"},
+		{"workflows/fan_out.yaml", "graph_fan_out"},
+		{"testdata/valid/nested_fanout.yaml", "graph_nested_fanout"},
+	} {
+		for _, format := range []string{"mermaid", "dot"} {
+			out, stderr, code := kgrun(t, "graph", c.file, "--format", format)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("%s %s: exit %d, %s", c.file, format, code, stderr)
+			}
+			checkGolden(t, c.golden+"."+format, out)
 		}
-		checkGolden(t, "graph."+format, out)
 	}
 }
 

@@ -83,8 +83,16 @@ func TestTestCaseOutputDiff(t *testing.T) {
 	}
 	changed := strings.Replace(string(src), "output: {label: every-key, mode: careful}", "output: {label: every-key, mode: fast, extra: 1}", 1)
 	changed = strings.Replace(changed, "processing_mode: full}", "processing_mode: partial}", 1)
-	file := filepath.Join(t.TempDir(), "every_key.yaml")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "every_key.yaml")
 	if err := os.WriteFile(file, []byte(strings.Replace(changed, "../../schema", "schema", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	called, err := os.ReadFile("../../testdata/valid/every_key_call.yaml") // its call node's file
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "every_key_call.yaml"), called, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, errText, code := kgrun(t, "test", file)
