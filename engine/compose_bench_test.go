@@ -356,3 +356,47 @@ func TestMapMemoryBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestMapDefaultOutputIsWrittenKeys: a body without output returns the shared keys its
+// visits wrote, whether or not the store it started from had others, and each item's
+// output is its own.
+func TestMapDefaultOutputIsWrittenKeys(t *testing.T) {
+	g := mustLoad(t, `
+version: 1
+name: written
+start: first
+nodes:
+  first: {type: echo, params: {value: 5}, on: {success: fan}}
+  fan:
+    type: map
+    items: [1, 2, 3]
+    max_concurrency: 2
+    body:
+      start: a
+      nodes:
+        a: {type: echo, params: {value: "${{ item }}"}, on: {success: b}}
+        b: {type: echo, params: {value: "${{ item * 10 }}"}}
+    on: {success: again}
+  again:
+    type: map
+    items: [1, 2]
+    body:
+      start: first
+      nodes:
+        first: {type: echo, params: {value: "${{ item + shared.first }}"}}
+`)
+	res, _ := runVirtual(t, g, RunOptions{})
+	if res.Status != StatusSuccess {
+		t.Fatalf("status %s: %v", res.Status, res.Err)
+	}
+	// fan's items started from {first: 5} and wrote a and b; again's overwrote first.
+	fan := res.Shared["fan"].(map[string]any)["items"].([]any)
+	again := res.Shared["again"].(map[string]any)["items"].([]any)
+	if got := fmt.Sprint(fan, again); got != "[map[a:1 b:10] map[a:2 b:20] map[a:3 b:30]] [map[first:6] map[first:7]]" {
+		t.Errorf("outputs %s", got)
+	}
+	fan[0].(map[string]any)["a"] = -1
+	if fan[1].(map[string]any)["a"] != 2 || res.Shared["first"] != 5 {
+		t.Errorf("items share a store: %v, shared %v", fan, res.Shared)
+	}
+}
