@@ -254,18 +254,38 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 	case len(bg.g.output) > 0:
 		o.output = res.Output
 	default:
-		out := map[string]any{}
-		for k, val := range res.Shared {
-			if _, ok := cr.written[k]; ok || cr.all {
-				out[k] = val
-			}
-		}
-		o.output = out
+		o.output = writtenOutput(res.Shared, cr)
 	}
 	if o.status == StatusFailed && o.err == nil {
 		o.err = errors.New(firstOr(res.Degradations, "the run failed"))
 	}
 	return o
+}
+
+// writtenOutput is the output of a body that declares none: the keys of the child's
+// store its visits wrote (every key when a visit took the whole store). When the keys
+// written are the store's keys, the store itself is that output: the child has ended,
+// so nothing writes it again, and copying it would cost a map per item.
+func writtenOutput(shared map[string]any, cr *childRun) map[string]any {
+	if !cr.all && len(cr.written) == len(shared) {
+		every := true
+		for k := range shared {
+			if _, ok := cr.written[k]; !ok {
+				every = false
+				break
+			}
+		}
+		if every {
+			return shared
+		}
+	}
+	out := map[string]any{}
+	for k, val := range shared {
+		if _, ok := cr.written[k]; ok || cr.all {
+			out[k] = val
+		}
+	}
+	return out
 }
 
 func firstOr(list []string, def string) string {
