@@ -203,6 +203,10 @@ type childOutcome struct {
 	degradations []string
 }
 
+// nullLoggerType is the type of hclog.NewNullLogger's logger, which a run without a
+// Logger has.
+var nullLoggerType = reflect.TypeOf(hclog.NewNullLogger())
+
 // streamChild is the purpose of a child run's seed.
 const streamChild uint64 = 64
 
@@ -218,7 +222,12 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 		}
 		cr.env = env
 	}
-	cr.logger = pr.logger.With("scope", scope)
+	cr.logger = pr.logger
+	if reflect.TypeOf(pr.logger) != nullLoggerType {
+		// hclog's null logger's With returns it; its variadic call would cost two
+		// allocations per item.
+		cr.logger = pr.logger.With("scope", scope)
+	}
 	if bg.defaultOutput {
 		cr.written = map[string]struct{}{}
 	}
