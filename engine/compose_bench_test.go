@@ -310,9 +310,9 @@ func TestMapMemoryBounded(t *testing.T) {
 				with, without := leastRetained(t, g, items, c.clock)
 				per[n] = float64(with) / float64(n)
 				t.Logf("%d items: %d B kept with the result (%.1f B/item), %d B once it is dropped", n, with, per[n], without)
-				// The result is three slices of interfaces (items, status, errors) and a
-				// boxed status string per item: 64 B/item; a child run's state would be
-				// kilobytes per item.
+				// The result is three slices of interfaces (items, status, errors): 48 B
+				// per item, the outputs being the items themselves; a child run's state
+				// would be kilobytes per item.
 				if per[n] > 128 {
 					t.Errorf("%d items: %.1f B kept per item, more than the result's arrays (bound 128)", n, per[n])
 				}

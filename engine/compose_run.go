@@ -465,9 +465,32 @@ func (m MapResult) plain() map[string]any {
 	status := make([]any, len(m.Status))
 	errs := make([]any, len(m.Errors))
 	for i := range m.Status {
-		status[i], errs[i] = m.Status[i], m.Errors[i]
+		status[i], errs[i] = statusValue(m.Status[i]), m.Errors[i]
 	}
 	return map[string]any{"items": slicesClone(m.Items), "status": status, "errors": errs, "succeeded": m.Succeeded, "failed": m.Failed}
+}
+
+// The statuses as interface values, boxed once: boxing a string allocates, and a map's
+// result keeps one status per item.
+var (
+	anySuccess  any = string(StatusSuccess)
+	anyDegraded any = string(StatusDegraded)
+	anyFailed   any = string(StatusFailed)
+	anyCanceled any = string(StatusCanceled)
+)
+
+func statusValue(s string) any {
+	switch Status(s) {
+	case StatusSuccess:
+		return anySuccess
+	case StatusDegraded:
+		return anyDegraded
+	case StatusFailed:
+		return anyFailed
+	case StatusCanceled:
+		return anyCanceled
+	}
+	return s
 }
 
 func slicesClone(l []any) []any { return append([]any(nil), l...) }
