@@ -388,6 +388,8 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 		firstAt  = -1
 		degraded []string
 		stop     bool
+		// journalErr is a failure to journal an item, which stops the map.
+		journalErr error
 	)
 	worker := func(_ int, clock Clock) {
 		for {
@@ -404,7 +406,19 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 				continue
 			}
 			scope := a.n.name + "[" + strconv.Itoa(i) + "]"
-			o := f.runChild(gr.ctx, c.body, clock, scope, i, &childRun{item: true, itemVal: in.items[i], index: i}, in.shared)
+			o, done := f.resumedItem(i)
+			if !done {
+				o = f.runChild(gr.ctx, c.body, clock, scope, i, &childRun{item: true, itemVal: in.items[i], index: i}, in.shared)
+				if o.status != StatusCanceled {
+					if err := f.commitItem(i, o); err != nil {
+						mu.Lock()
+						journalErr, stop = err, true
+						mu.Unlock()
+						gr.stop(err)
+						continue
+					}
+				}
+			}
 			mu.Lock()
 			res.Status[i] = string(o.status)
 			switch o.status {
@@ -437,6 +451,9 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 	gr.run(pr, min(max(c.maxConc, 1), n), worker)
 	if ctx.Err() != nil {
 		return nil, WithKind(Canceled, context.Cause(ctx))
+	}
+	if journalErr != nil {
+		return nil, WithKind(Internal, journalErr)
 	}
 	out := &composeOutput{result: res, store: map[string]any{a.n.name: res.plain()}}
 	if failed > allowed {
@@ -504,16 +521,28 @@ func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInpu
 	gr := newFanGroup(ctx)
 	defer gr.cancel(nil)
 	var (
-		mu     sync.Mutex
-		winner = -1
-		failed int
-		done   int
+		mu         sync.Mutex
+		winner     = -1
+		failed     int
+		done       int
+		journalErr error
 	)
 	gr.run(pr, k, func(w int, clock Clock) {
 		bg := c.branches[w]
 		// Each branch has its own copy of the shared store, down to nested values.
-		own := deepCopy(in.shared).(map[string]any)
-		o := f.runChild(gr.ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
+		o, resumed := f.resumedItem(w)
+		if !resumed {
+			own := deepCopy(in.shared).(map[string]any)
+			o = f.runChild(gr.ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
+			if o.status != StatusCanceled {
+				if err := f.commitItem(w, o); err != nil {
+					mu.Lock()
+					journalErr = err
+					mu.Unlock()
+					gr.stop(err)
+				}
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		outcomes[w] = o
@@ -534,6 +563,9 @@ func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInpu
 	})
 	if ctx.Err() != nil {
 		return nil, WithKind(Canceled, context.Cause(ctx))
+	}
+	if journalErr != nil {
+		return nil, WithKind(Internal, journalErr)
 	}
 	res := ParallelResult{Outputs: map[string]any{}, Status: map[string]string{}}
 	store := map[string]any{}

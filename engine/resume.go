@@ -45,6 +45,8 @@ type RunState struct {
 	handled      bool
 	degraded     bool
 	failed       bool
+	// items are the journaled children of the visit to resume, by node and index.
+	items map[string]map[int]*ItemRecord
 }
 
 // NewRunState returns the state of a run that has not started.

@@ -175,12 +175,22 @@ func LoadResumePointAt(s Store, meta *RunMeta, from int) (*ResumePoint, error) {
 	return p, p.load(s, meta.ID, from-1)
 }
 
-// load applies the checkpoints through seq through and counts the stored events.
+// load applies the checkpoints through seq through, takes the item records of the
+// visit after it (for a redrive, only the items that succeeded: the others run again),
+// and counts the stored events.
 func (p *ResumePoint) load(s Store, id string, through int) error {
 	if through > 0 {
 		if err := s.Checkpoints(id, through, p.State.Apply); err != nil {
 			return err
 		}
+	}
+	if err := s.Items(id, through+1, func(rec *engine.ItemRecord) error {
+		if p.Redrive && rec.Status != engine.StatusSuccess && rec.Status != engine.StatusDegraded {
+			return nil
+		}
+		return p.State.AddItem(rec)
+	}); err != nil {
+		return err
 	}
 	if p.Redrive {
 		p.How += " (" + nodeOrStart(p.State.Next) + ")"

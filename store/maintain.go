@@ -40,7 +40,7 @@ func (s *SQLite) Prune(o PruneOptions) (*Pruned, error) {
 				for _, c := range []struct {
 					q string
 					n *int
-				}{{`DELETE FROM checkpoints WHERE run = ?`, &out.Checkpoints}, {`DELETE FROM events WHERE run = ?`, &out.Events}, {`DELETE FROM run_info WHERE run = ?`, new(int)}, {`DELETE FROM runs WHERE id = ?`, &out.Runs}} {
+				}{{`DELETE FROM checkpoints WHERE run = ?`, &out.Checkpoints}, {`DELETE FROM events WHERE run = ?`, &out.Events}, {`DELETE FROM items WHERE run = ?`, new(int)}, {`DELETE FROM run_info WHERE run = ?`, new(int)}, {`DELETE FROM runs WHERE id = ?`, &out.Runs}} {
 					r, err := tx.Exec(c.q, id)
 					if err != nil {
 						return err
@@ -175,6 +175,7 @@ func (s *SQLite) Check() (*CheckReport, error) {
 			}); err != nil {
 				rep.Problems = append(rep.Problems, err.Error())
 			}
+			s.checkItems(tx, m.ID, k, rep)
 			var beyond int
 			if err := tx.QueryRow(`SELECT (SELECT COUNT(*) FROM checkpoints WHERE run = ? AND seq > ?) + (SELECT COUNT(*) FROM events WHERE run = ? AND n > ?)`,
 				k, p.Checkpoints, k, p.Events).Scan(&beyond); err != nil {

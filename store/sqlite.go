@@ -66,8 +66,9 @@ CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, data BLOB NOT NULL, sum I
 // open it at once; readers never wait for writers, and writers take turns per
 // transaction (one visit), waiting up to Options.Wait.
 type SQLite struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	path     string
+	readOnly bool
 	// stmts caches the statements a commit runs, prepared once per connection.
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
@@ -156,7 +157,7 @@ func openSQLite(path string, opts Options) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	s := &SQLite{db: db, path: path}
+	s := &SQLite{db: db, path: path, readOnly: opts.ReadOnly}
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err
@@ -172,7 +173,15 @@ func (s *SQLite) init() error {
 		if err := s.checkFormat(v); err != nil {
 			return err
 		}
-		return s.checkTables()
+		if err := s.checkTables(); err != nil {
+			return err
+		}
+		if !s.readOnly {
+			if _, err := s.db.Exec(itemsTable); err != nil {
+				return s.fail("", "", err)
+			}
+		}
+		return nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) && !isNoTable(err) {
 		return s.fail("", "", err)
@@ -185,7 +194,7 @@ func (s *SQLite) init() error {
 		return &DamageError{Store: s.path, Record: "format record", Reason: "is missing from a store that holds tables"}
 	}
 	return s.tx(func(tx *sql.Tx) error {
-		if _, err := tx.Exec(schema); err != nil {
+		if _, err := tx.Exec(schema + itemsTable); err != nil {
 			return err
 		}
 		err := tx.QueryRow(`SELECT value FROM meta WHERE key = 'format'`).Scan(&v)
@@ -366,7 +375,7 @@ func (s *SQLite) Write(b *Batch) error {
 			return err
 		}
 	}
-	if b.Progress == nil && (b.Truncate || len(b.Checkpoints) > 0 || len(b.Events) > 0) {
+	if b.Progress == nil && (b.Truncate || len(b.Checkpoints) > 0 || len(b.Events) > 0 || len(b.Items) > 0) {
 		return fmt.Errorf("store: a batch that changes run %s's journal must carry its progress, which counts the journal's records", id)
 	}
 	err := s.tx(func(tx *sql.Tx) error {
@@ -376,6 +385,9 @@ func (s *SQLite) Write(b *Batch) error {
 			}
 		}
 		if err := s.appendJournal(tx, id, b); err != nil {
+			return err
+		}
+		if err := s.writeItems(tx, id, b); err != nil {
 			return err
 		}
 		if b.Progress != nil {

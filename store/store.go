@@ -42,6 +42,8 @@ type Store interface {
 	Checkpoints(id string, through int, fn func(*engine.Checkpoint) error) error
 	// LastCheckpoint returns a run's last checkpoint, or nil when it has none.
 	LastCheckpoint(id string) (*engine.Checkpoint, error)
+	// Items calls fn with the item records of a run's visit seq (engine.ItemRecord).
+	Items(id string, seq int, fn func(*engine.ItemRecord) error) error
 	// Events calls fn with a run's stored trace events in order.
 	Events(id string, fn func(engine.Event) error) error
 	// EventCount returns how many trace events a run has stored.
@@ -84,6 +86,8 @@ type Batch struct {
 	// Checkpoints and Events are appended to the run's journal and trace, encoded.
 	Checkpoints []EncodedCheckpoint
 	Events      []json.RawMessage
+	// Items are item records of composite nodes' visits, encoded.
+	Items []EncodedItem
 	// State entries are written (JSON-encoded) under their keys.
 	State map[string]any
 }

@@ -119,12 +119,16 @@ func timeline(events []engine.Event) ([]eventRow, []visitBar) {
 	for _, e := range events {
 		at := time.Duration(e.At)
 		end = max(end, at)
+		node := e.Node // a child run's node is named with its item or branch: fan[3]/call
+		if e.Scope != "" {
+			node = e.Scope + "/" + e.Node
+		}
 		rows = append(rows, eventRow{Seq: e.Seq, At: at.Round(time.Microsecond), Kind: e.Kind.String(), Class: eventClass(e.Kind),
-			Node: e.Node, Visit: e.Visit, Attempt: e.Attempt, Detail: eventDetail(e), Message: e.Message})
-		if e.Node == "" || e.Visit == 0 || e.Kind == engine.EventRunResumed {
+			Node: node, Visit: e.Visit, Attempt: e.Attempt, Detail: eventDetail(e), Message: e.Message})
+		if e.Node == "" || e.Visit == 0 || e.Kind == engine.EventRunResumed || e.Kind == engine.EventScopeStart || e.Kind == engine.EventScopeEnd {
 			continue
 		}
-		k := key{e.Node, e.Visit}
+		k := key{node, e.Visit}
 		sp := spans[k]
 		if sp == nil {
 			sp = &span{start: at, order: len(spans)}

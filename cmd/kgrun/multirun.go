@@ -11,10 +11,30 @@ import (
 	"github.com/kgrun/kgrun/engine"
 )
 
-// runMany runs the workflow N times with seeds seed..seed+N-1, C at a time, sharing the
-// graph's breakers, and prints a summary.
+// runMany runs the workflow N times with seeds seed..seed+N-1, sharing the graph's
+// breakers, and prints a summary. On the real clock C runs go at once; on virtual time
+// the runs are simulated on one discrete-event clock (engine.Simulate), arriving every
+// --interval, so the summary is the same bytes whatever C and the Go scheduler do.
 func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *runFlags, st *stats, stdout, stderr io.Writer) int {
 	sum := newRunSummary()
+	if vc, ok := opts.Clock.(*engine.VirtualClock); ok {
+		engine.Simulate(ctx, vc, f.runs, f.interval, func(i int, clock engine.Clock) {
+			o := opts
+			o.Seed, o.Clock = opts.Seed+int64(i), clock
+			res, err := g.Run(ctx, o)
+			if err != nil {
+				res = nil
+			}
+			sum.add(res)
+		})
+	} else {
+		runConcurrently(ctx, g, opts, f, sum)
+	}
+	return printSummary(ctx, g, opts, f, st, sum, stdout)
+}
+
+// runConcurrently makes the runs on the real clock, C at a time.
+func runConcurrently(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *runFlags, sum *runSummary) {
 	seeds := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < f.concurrency; w++ {
@@ -37,10 +57,20 @@ func runMany(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *ru
 	}
 	close(seeds)
 	wg.Wait()
+}
 
+// printSummary prints what the runs did.
+func printSummary(ctx context.Context, g *engine.Graph, opts engine.RunOptions, f *runFlags, st *stats, sum *runSummary, stdout io.Writer) int {
 	statuses, calls, paths, elapsed := sum.statuses, sum.calls, sum.paths, &sum.elapsed
 	p := &printer{w: stdout}
-	header := fmt.Sprintf("%s · %d runs, concurrency %d · seeds %d..%d · breakers %s", g.Spec().Name, f.runs, f.concurrency,
+	arrivals := fmt.Sprintf("concurrency %d", f.concurrency)
+	if f.virtual {
+		arrivals = "all at once"
+		if f.interval > 0 {
+			arrivals = "one every " + f.interval.String()
+		}
+	}
+	header := fmt.Sprintf("%s · %d runs, %s · seeds %d..%d · breakers %s", g.Spec().Name, f.runs, arrivals,
 		opts.Seed, opts.Seed+int64(f.runs)-1, f.breakers)
 	if opts.Scenario != "" {
 		header += " · scenario " + opts.Scenario

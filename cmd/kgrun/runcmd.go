@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -30,6 +31,7 @@ type runFlags struct {
 	enableBreaker bool
 	runs          int
 	concurrency   int
+	interval      time.Duration
 	trace         string
 	format        string
 	logLevel      string
@@ -65,7 +67,8 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.StringVar(&f.breakers, "breakers", "on", "circuit breakers `on` or off")
 	fs.BoolVar(&f.enableBreaker, "enable-circuit-breaker", false, "same as --breakers on")
 	fs.IntVar(&f.runs, "runs", 1, "run `N` times (seeds seed, seed+1, ...), sharing breakers, and print a summary")
-	fs.IntVar(&f.concurrency, "concurrency", 1, "with --runs, run `C` at once")
+	fs.IntVar(&f.concurrency, "concurrency", 1, "with --runs, run `C` at once (on the real clock; virtual time simulates the runs one at a time, in virtual-time order)")
+	fs.DurationVar(&f.interval, "interval", 0, "with --runs --virtual-time, start a run every `D` of virtual time (default: all at once)")
 	fs.StringVar(&f.trace, "trace", "", "write the trace as JSON lines to `FILE`")
 	fs.StringVar(&f.format, "format", "text", "output `text` or json")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log `LEVEL` on stderr: trace, debug, info, warn, error, off")
@@ -228,6 +231,10 @@ func (f *runFlags) check() error {
 		return fmt.Errorf("--runs must be at least 1")
 	case f.concurrency < 1:
 		return fmt.Errorf("--concurrency must be at least 1")
+	case f.interval < 0:
+		return fmt.Errorf("--interval must not be negative")
+	case f.interval > 0 && (!f.virtual || f.runs < 2):
+		return fmt.Errorf("--interval spaces the runs of --runs N on virtual time: add --virtual-time and --runs")
 	}
 	return nil
 }

@@ -81,7 +81,11 @@ func (s *stats) Event(e engine.Event) {
 	node := e.NodePath()
 	if e.Kind == engine.EventParams {
 		if len(s.params) < reportPathLimit {
-			s.params = append(s.params, visitParams{Node: node, Visit: e.Visit, Params: e.Params})
+			label := e.Node // a child's visit is named with its item: fan[3]/check
+			if e.Scope != "" {
+				label = e.Scope + "/" + e.Node
+			}
+			s.params = append(s.params, visitParams{Node: label, Visit: e.Visit, Params: e.Params})
 		}
 		return
 	}
