@@ -44,7 +44,8 @@ func benchItems(n int) []any {
 
 // BenchmarkMapItem reports ns/item, allocs/item and B/item for a whole run of the map
 // (one op) at 100, 1,000 and 10,000 items, on the virtual clock and on the real clock;
-// "direct" is the hand-written baseline of the same size and clock.
+// "runs" is the body's graph run as many times through Graph.Run, one run after
+// another, and "direct" the hand-written baseline of the same size and clock.
 func BenchmarkMapItem(b *testing.B) {
 	g := mustLoad(b, mapBenchFlow)
 	for _, clock := range []string{"virtual", "real"} {
@@ -65,6 +66,23 @@ func BenchmarkMapItem(b *testing.B) {
 					}
 					if got := res.Shared["fan"].(map[string]any)["succeeded"]; got != n {
 						b.Fatalf("%v items succeeded, want %d", got, n)
+					}
+				})
+			})
+			b.Run(fmt.Sprintf("clock=%s/items=%d/runs", clock, n), func(b *testing.B) {
+				// The body's graph run n times through Graph.Run, one after another:
+				// what the items' child runs cost without the map around them.
+				body := g.byName["fan"].compose.body.g
+				opts := RunOptions{Params: map[string]any{"items": items}}
+				perItem(b, n, func() {
+					for range n {
+						if clock == "virtual" {
+							opts.Clock = NewVirtualClock(Epoch)
+						}
+						res, err := body.Run(context.Background(), opts)
+						if err != nil || res.Status != StatusSuccess {
+							b.Fatalf("%v %v", err, res.Status)
+						}
 					}
 				})
 			})
