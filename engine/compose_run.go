@@ -203,6 +203,10 @@ type childOutcome struct {
 	degradations []string
 }
 
+// nullLoggerType is the type of hclog.NewNullLogger's logger, which a run without a
+// Logger has.
+var nullLoggerType = reflect.TypeOf(hclog.NewNullLogger())
+
 // streamChild is the purpose of a child run's seed.
 const streamChild uint64 = 64
 
@@ -218,7 +222,12 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 		}
 		cr.env = env
 	}
-	cr.logger = pr.logger.With("scope", scope)
+	cr.logger = pr.logger
+	if reflect.TypeOf(pr.logger) != nullLoggerType {
+		// hclog's null logger's With returns it; its variadic call would cost two
+		// allocations per item.
+		cr.logger = pr.logger.With("scope", scope)
+	}
 	if bg.defaultOutput {
 		cr.written = map[string]struct{}{}
 	}
@@ -254,18 +263,38 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 	case len(bg.g.output) > 0:
 		o.output = res.Output
 	default:
-		out := map[string]any{}
-		for k, val := range res.Shared {
-			if _, ok := cr.written[k]; ok || cr.all {
-				out[k] = val
-			}
-		}
-		o.output = out
+		o.output = writtenOutput(res.Shared, cr)
 	}
 	if o.status == StatusFailed && o.err == nil {
 		o.err = errors.New(firstOr(res.Degradations, "the run failed"))
 	}
 	return o
+}
+
+// writtenOutput is the output of a body that declares none: the keys of the child's
+// store its visits wrote (every key when a visit took the whole store). When the keys
+// written are the store's keys, the store itself is that output: the child has ended,
+// so nothing writes it again, and copying it would cost a map per item.
+func writtenOutput(shared map[string]any, cr *childRun) map[string]any {
+	if !cr.all && len(cr.written) == len(shared) {
+		every := true
+		for k := range shared {
+			if _, ok := cr.written[k]; !ok {
+				every = false
+				break
+			}
+		}
+		if every {
+			return shared
+		}
+	}
+	out := map[string]any{}
+	for k, val := range shared {
+		if _, ok := cr.written[k]; ok || cr.all {
+			out[k] = val
+		}
+	}
+	return out
 }
 
 func firstOr(list []string, def string) string {
@@ -453,9 +482,32 @@ func (m MapResult) plain() map[string]any {
 	status := make([]any, len(m.Status))
 	errs := make([]any, len(m.Errors))
 	for i := range m.Status {
-		status[i], errs[i] = m.Status[i], m.Errors[i]
+		status[i], errs[i] = statusValue(m.Status[i]), m.Errors[i]
 	}
 	return map[string]any{"items": slicesClone(m.Items), "status": status, "errors": errs, "succeeded": m.Succeeded, "failed": m.Failed}
+}
+
+// The statuses as interface values, boxed once: boxing a string allocates, and a map's
+// result keeps one status per item.
+var (
+	anySuccess  any = string(StatusSuccess)
+	anyDegraded any = string(StatusDegraded)
+	anyFailed   any = string(StatusFailed)
+	anyCanceled any = string(StatusCanceled)
+)
+
+func statusValue(s string) any {
+	switch Status(s) {
+	case StatusSuccess:
+		return anySuccess
+	case StatusDegraded:
+		return anyDegraded
+	case StatusFailed:
+		return anyFailed
+	case StatusCanceled:
+		return anyCanceled
+	}
+	return s
 }
 
 func slicesClone(l []any) []any { return append([]any(nil), l...) }
