@@ -2,11 +2,11 @@ package telemetry
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/kgrun/kgrun/engine"
 )
@@ -55,23 +55,57 @@ func BenchmarkTransitionUntraced(b *testing.B) {
 }
 
 // BenchmarkTransitionTraced is the same loop exporting every visit and attempt as spans
-// (sampled, ended, handed to an exporter that discards them) and recording metrics.
+// and recording metrics, on the providers kgrun --otel installs (telemetry.Start): spans
+// go through a batch span processor, here to an exporter that counts and discards them
+// (the OTLP encoding and the network are the exporter's, off the run's goroutine), and
+// measurements into a reader the way the periodic one collects them. It reports spans
+// exported per visit (2 when the batch queue dropped none).
 func BenchmarkTransitionTraced(b *testing.B) {
+	exp := &countingExporter{}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp))
+	benchTraced(b, tp, exp)
+}
+
+// BenchmarkTransitionTracedSync is the same with the spans handed synchronously, one by
+// one, to an exporter that discards them: the setup this benchmark had before it
+// followed kgrun's, kept so the figures can be compared.
+func BenchmarkTransitionTracedSync(b *testing.B) {
+	exp := &countingExporter{}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	benchTraced(b, tp, exp)
+}
+
+func benchTraced(b *testing.B, tp *sdktrace.TracerProvider, exp *countingExporter) {
 	g := loopGraph(b)
 	clock := engine.NewVirtualClock(engine.Epoch)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	tr, err := New(context.Background(), g, clock, tp, mp)
 	if err != nil {
 		b.Fatal(err)
 	}
 	runLoop(b, g, clock, tr)
+	b.StopTimer()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(exp.spans.Load()-1)/float64(b.N), "spans/visit") // less the run's span
 }
 
-// BenchmarkSDKTwoSpans is the SDK's floor for what a traced visit must do at least: start
-// and end two nested spans, without attributes, timestamps or metrics.
+// BenchmarkSDKTwoSpans is the SDK's floor for what a traced visit must do at least, on
+// kgrun's batch span processor: start and end two nested spans, without attributes,
+// timestamps or metrics.
 func BenchmarkSDKTwoSpans(b *testing.B) {
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewNoopExporter()))
+	benchTwoSpans(b, sdktrace.WithBatcher(&countingExporter{}))
+}
+
+// BenchmarkSDKTwoSpansSync is that floor with the synchronous exporter the benchmarks
+// used before.
+func BenchmarkSDKTwoSpansSync(b *testing.B) {
+	benchTwoSpans(b, sdktrace.WithSyncer(&countingExporter{}))
+}
+
+func benchTwoSpans(b *testing.B, processor sdktrace.TracerProviderOption) {
+	tp := sdktrace.NewTracerProvider(processor)
 	tr := tp.Tracer(ScopeName)
 	ctx, root := tr.Start(context.Background(), "run")
 	b.ReportAllocs()
@@ -83,4 +117,18 @@ func BenchmarkSDKTwoSpans(b *testing.B) {
 		visit.End()
 	}
 	root.End()
+	b.StopTimer()
+	if err := tp.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 }
+
+// countingExporter discards spans, counting them.
+type countingExporter struct{ spans atomic.Int64 }
+
+func (e *countingExporter) ExportSpans(_ context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.spans.Add(int64(len(spans)))
+	return nil
+}
+
+func (e *countingExporter) Shutdown(context.Context) error { return nil }
