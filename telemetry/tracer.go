@@ -46,6 +46,12 @@ const (
 // Tracer is an engine.Tracer exporting through OpenTelemetry. It follows one run at a
 // time: runs given the same Tracer must run one after another (a new run_start begins a
 // new trace). It is safe for concurrent calls.
+//
+// A visit is on the hot path of every traced run, so its spans are made with as little
+// as the SDK allows: attribute lists and metric options built once per node, the visit's
+// and attempt's attributes given to their span in one call when it ends (spans are
+// exported only once ended, so what is exported is the same), option slices reused, and
+// one timestamp option shared by the attempt and the visit that end at the same instant.
 type Tracer struct {
 	tracer   trace.Tracer
 	inst     *instruments
@@ -60,13 +66,19 @@ type Tracer struct {
 	run      trace.Span
 	visitCtx context.Context
 	visit    trace.Span
-	visitEnd time.Time // set by node_end; the visit span ends at the next visit or run end
-	attempt  trace.Span
-	attStart time.Time
-	attNode  *nodeAttrs
-	scratch  []attribute.KeyValue // reused to build a span's start attributes
-	action   string               // the open visit's action and next node, set when it ends
+	vNode    *nodeAttrs
+	vNumber  int
+	vKind    engine.Kind         // the visit's error kind, set by node_end
+	visitEnd trace.SpanEndOption // the visit's end time, set by node_end; it ends at the next visit or run end
+	action   string              // the open visit's action and next node, set when it ends
 	to       string
+	attempt  trace.Span
+	aNode    *nodeAttrs
+	aNumber  int
+	attStart time.Time
+	startOpt [1]trace.SpanStartOption // reused for each span's start timestamp
+	endOpt   [1]trace.SpanEndOption   // reused for each span's end timestamp
+	scratch  []attribute.KeyValue     // reused to build a span's attributes
 }
 
 // New returns a tracer for runs of g on clock (the run's own clock, so spans carry its
@@ -85,16 +97,17 @@ func New(parent context.Context, g *engine.Graph, clock engine.Clock, tp trace.T
 	for _, n := range w.Nodes {
 		nodes[n.Name] = newNodeAttrs(w.Name, n.Name, n.Type.Name)
 	}
-	return &Tracer{tracer: tp.Tracer(ScopeName), inst: inst, clock: clock, workflow: w.Name, nodes: nodes, parent: parent}, nil
+	return &Tracer{tracer: tp.Tracer(ScopeName), inst: inst, clock: clock, workflow: w.Name, nodes: nodes, parent: parent,
+		scratch: make([]attribute.KeyValue, 0, 8)}, nil
 }
 
 // nodeAttrs are one node's attributes, built once: the span attributes every visit and
-// attempt carries, and the attempt-latency metric's attribute sets by outcome.
+// attempt carries, and the attempt-latency metric's options by outcome.
 type nodeAttrs struct {
 	span           []attribute.KeyValue
 	visit, attempt string // the spans' names
-	ok             metric.MeasurementOption
-	failed         map[engine.Kind]metric.MeasurementOption
+	ok             []metric.RecordOption
+	failed         map[engine.Kind][]metric.RecordOption
 	workflow, node string
 }
 
@@ -103,22 +116,22 @@ func newNodeAttrs(workflow, node, typ string) *nodeAttrs {
 		span:     []attribute.KeyValue{AttrWorkflow.String(workflow), AttrNode.String(node), AttrNodeType.String(typ)},
 		visit:    "visit " + node,
 		attempt:  "attempt " + node,
-		ok:       metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(workflow), AttrNode.String(node), attribute.String("kgrun.outcome", "ok"))),
-		failed:   map[engine.Kind]metric.MeasurementOption{},
+		ok:       []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(workflow), AttrNode.String(node), attribute.String("kgrun.outcome", "ok")))},
+		failed:   map[engine.Kind][]metric.RecordOption{},
 		workflow: workflow, node: node,
 	}
 }
 
-// outcome is the attempt-latency attribute set for an attempt that ended with kind
-// ("" for success).
-func (n *nodeAttrs) outcome(kind engine.Kind) metric.MeasurementOption {
+// outcome is the attempt-latency options for an attempt that ended with kind ("" for
+// success).
+func (n *nodeAttrs) outcome(kind engine.Kind) []metric.RecordOption {
 	if kind == "" {
 		return n.ok
 	}
 	o, ok := n.failed[kind]
 	if !ok {
-		o = metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(n.workflow), AttrNode.String(n.node),
-			attribute.String("kgrun.outcome", "error"), AttrErrorKind.String(string(kind))))
+		o = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(n.workflow), AttrNode.String(n.node),
+			attribute.String("kgrun.outcome", "error"), AttrErrorKind.String(string(kind))))}
 		n.failed[kind] = o
 	}
 	return o
@@ -163,21 +176,23 @@ func (t *Tracer) Event(e engine.Event) {
 		return // events of a run this tracer did not see start
 	}
 	at := t.base.Add(time.Duration(e.At))
-	ts := trace.WithTimestamp(at)
 	switch e.Kind {
 	case engine.EventNodeStart:
 		t.endVisit()
-		t.visitEnd = time.Time{}
-		t.scratch = append(append(t.scratch[:0], t.node(e.Node).span...), AttrVisit.Int(e.Visit))
-		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, t.node(e.Node).visit, ts, trace.WithAttributes(t.scratch...))
+		n := t.node(e.Node)
+		t.vNode, t.vNumber, t.vKind, t.visitEnd = n, e.Visit, "", nil
+		t.startOpt[0] = trace.WithTimestamp(at)
+		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, n.visit, t.startOpt[:]...)
 	case engine.EventAttempt:
-		t.endAttempt(at, nil)
-		t.scratch = append(append(t.scratch[:0], t.node(e.Node).span...), AttrVisit.Int(e.Visit), AttrAttempt.Int(e.Attempt))
-		_, t.attempt = t.tracer.Start(t.visitCtx, t.node(e.Node).attempt, ts, trace.WithAttributes(t.scratch...))
-		t.attStart, t.attNode = at, t.node(e.Node)
+		t.endAttempt(at, nil, nil)
+		n := t.node(e.Node)
+		t.startOpt[0] = trace.WithTimestamp(at)
+		_, t.attempt = t.tracer.Start(t.visitCtx, n.attempt, t.startOpt[:]...)
+		t.aNode, t.aNumber, t.attStart = n, e.Attempt, at
 	case engine.EventAttemptFailed:
-		t.endAttempt(at, &e)
+		t.endAttempt(at, nil, &e)
 	case engine.EventFaultInjected:
+		ts := trace.WithTimestamp(at)
 		attrs := []attribute.KeyValue{AttrAttempt.Int(e.Attempt)}
 		if e.ErrKind != "" {
 			attrs = append(attrs, AttrErrorKind.String(string(e.ErrKind)))
@@ -188,7 +203,8 @@ func (t *Tracer) Event(e engine.Event) {
 		}
 		t.current().AddEvent("fault_injected", ts, trace.WithAttributes(attrs...))
 	case engine.EventRetryScheduled:
-		t.endAttempt(at, nil)
+		t.endAttempt(at, nil, nil)
+		ts := trace.WithTimestamp(at)
 		t.inst.retries.Add(context.Background(), 1, metric.WithAttributes(AttrWorkflow.String(t.workflow), AttrNode.String(e.Node), AttrErrorKind.String(string(e.ErrKind))))
 		attrs := []attribute.KeyValue{AttrAttempt.Int(e.Attempt), AttrErrorKind.String(string(e.ErrKind)), AttrWait.String(e.Delay.String())}
 		if e.RetryAfter > 0 {
@@ -198,9 +214,9 @@ func (t *Tracer) Event(e engine.Event) {
 		t.span().AddEvent("wait", ts, trace.WithAttributes(AttrWait.String(e.Delay.String()), AttrReason.String("retry")))
 	case engine.EventBreakerState:
 		t.inst.breaker.Record(context.Background(), breakerLevel(e.State), metric.WithAttributes(AttrBreaker.String(e.Breaker)))
-		t.current().AddEvent("breaker_transition", ts, trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrFrom.String(e.From), AttrState.String(e.State)))
+		t.current().AddEvent("breaker_transition", trace.WithTimestamp(at), trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrFrom.String(e.From), AttrState.String(e.State)))
 	case engine.EventBreakerRejected:
-		t.span().AddEvent("breaker_rejected", ts, trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrAttempt.Int(e.Attempt), AttrErrorKind.String(string(e.ErrKind))))
+		t.span().AddEvent("breaker_rejected", trace.WithTimestamp(at), trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrAttempt.Int(e.Attempt), AttrErrorKind.String(string(e.ErrKind))))
 	case engine.EventFallback:
 		attrs := []attribute.KeyValue{AttrTo.String(e.To), AttrErrorKind.String(string(e.ErrKind)), AttrAction.String(e.Action)}
 		if e.Message == "error_handler" {
@@ -208,7 +224,7 @@ func (t *Tracer) Event(e engine.Event) {
 		} else {
 			attrs = append(attrs, AttrReason.String("fallback"))
 		}
-		t.span().AddEvent("fallback", ts, trace.WithAttributes(attrs...))
+		t.span().AddEvent("fallback", trace.WithTimestamp(at), trace.WithAttributes(attrs...))
 	case engine.EventHook:
 		attrs := []attribute.KeyValue{AttrHook.String(e.Hook)}
 		if e.Action != "" {
@@ -217,21 +233,23 @@ func (t *Tracer) Event(e engine.Event) {
 		if e.ErrKind != "" {
 			attrs = append(attrs, AttrErrorKind.String(string(e.ErrKind)))
 		}
-		t.span().AddEvent("hook", ts, trace.WithAttributes(attrs...))
+		t.span().AddEvent("hook", trace.WithTimestamp(at), trace.WithAttributes(attrs...))
 	case engine.EventNodeEnd:
-		t.endAttempt(at, nil)
+		// The attempt and the visit end at this instant: one timestamp option for both.
+		end := trace.WithTimestamp(at)
+		t.endAttempt(at, end, nil)
 		if t.visit != nil {
 			t.action = e.Action
 			if e.ErrKind != "" {
-				t.visit.SetAttributes(AttrErrorKind.String(string(e.ErrKind)))
+				t.vKind = e.ErrKind
 				t.visit.SetStatus(codes.Error, e.Message)
 			}
-			t.visitEnd = at
+			t.visitEnd = end
 		}
 	case engine.EventTransition:
 		t.to = e.To
 	case engine.EventRunEnd:
-		t.endAttempt(at, nil)
+		t.endAttempt(at, nil, nil)
 		t.endVisit()
 		t.run.SetAttributes(AttrStatus.String(string(e.Status)))
 		if e.Status == engine.StatusFailed || e.Status == engine.StatusCanceled {
@@ -245,7 +263,7 @@ func (t *Tracer) Event(e engine.Event) {
 
 func (t *Tracer) startRun(e engine.Event) {
 	if t.run != nil { // the previous run never ended: close what it left open
-		t.endAttempt(t.base, nil)
+		t.endAttempt(t.base, nil, nil)
 		t.endVisit()
 		t.run.End()
 	}
@@ -262,19 +280,27 @@ func (t *Tracer) startRun(e engine.Event) {
 	t.visitCtx = t.runCtx
 }
 
-// endAttempt ends the open attempt span at at, as failed when failed is set.
-func (t *Tracer) endAttempt(at time.Time, failed *engine.Event) {
+// endAttempt ends the open attempt span at at (end, when given, is that time's option),
+// as failed when failed is set, and records its latency.
+func (t *Tracer) endAttempt(at time.Time, end trace.SpanEndOption, failed *engine.Event) {
 	if t.attempt == nil {
 		return
 	}
+	n := t.aNode
+	t.scratch = append(append(t.scratch[:0], n.span...), AttrVisit.Int(t.vNumber), AttrAttempt.Int(t.aNumber))
 	var kind engine.Kind
 	if failed != nil {
 		kind = failed.ErrKind
-		t.attempt.SetAttributes(AttrErrorKind.String(string(kind)))
+		t.scratch = append(t.scratch, AttrErrorKind.String(string(kind)))
 		t.attempt.SetStatus(codes.Error, failed.Message)
 	}
-	t.attempt.End(trace.WithTimestamp(at))
-	t.inst.attempt.Record(context.Background(), at.Sub(t.attStart).Seconds(), t.attNode.outcome(kind))
+	t.attempt.SetAttributes(t.scratch...)
+	if end == nil {
+		end = trace.WithTimestamp(at)
+	}
+	t.endOpt[0] = end
+	t.attempt.End(t.endOpt[:]...)
+	t.inst.attempt.Record(context.Background(), at.Sub(t.attStart).Seconds(), n.outcome(kind)...)
 	t.attempt = nil
 }
 
@@ -283,19 +309,25 @@ func (t *Tracer) endVisit() {
 	if t.visit == nil {
 		return
 	}
-	switch {
-	case t.action != "" && t.to != "":
-		t.visit.SetAttributes(AttrAction.String(t.action), AttrTo.String(t.to))
-	case t.action != "":
-		t.visit.SetAttributes(AttrAction.String(t.action))
+	t.scratch = append(append(t.scratch[:0], t.vNode.span...), AttrVisit.Int(t.vNumber))
+	if t.action != "" {
+		t.scratch = append(t.scratch, AttrAction.String(t.action))
+		if t.to != "" {
+			t.scratch = append(t.scratch, AttrTo.String(t.to))
+		}
 	}
+	if t.vKind != "" {
+		t.scratch = append(t.scratch, AttrErrorKind.String(string(t.vKind)))
+	}
+	t.visit.SetAttributes(t.scratch...)
 	t.action, t.to = "", ""
-	if t.visitEnd.IsZero() {
+	if t.visitEnd == nil {
 		t.visit.End()
 	} else {
-		t.visit.End(trace.WithTimestamp(t.visitEnd))
+		t.endOpt[0] = t.visitEnd
+		t.visit.End(t.endOpt[:]...)
 	}
-	t.visit, t.visitCtx = nil, t.runCtx
+	t.visit, t.visitCtx, t.visitEnd = nil, t.runCtx, nil
 }
 
 // current is the innermost open span: the attempt's, else the visit's, else the run's.
