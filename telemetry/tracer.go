@@ -79,6 +79,7 @@ type Tracer struct {
 	startOpt [1]trace.SpanStartOption // reused for each span's start timestamp
 	endOpt   [1]trace.SpanEndOption   // reused for each span's end timestamp
 	scratch  []attribute.KeyValue     // reused to build a span's attributes
+	last     *nodeAttrs               // the node looked up last
 }
 
 // New returns a tracer for runs of g on clock (the run's own clock, so spans carry its
@@ -138,13 +139,17 @@ func (n *nodeAttrs) outcome(kind engine.Kind) []metric.RecordOption {
 }
 
 // node returns name's attributes; a name the graph does not have (which the engine
-// never sends) gets its own.
+// never sends) gets its own. The last one is kept: an attempt's node is its visit's.
 func (t *Tracer) node(name string) *nodeAttrs {
+	if n := t.last; n != nil && n.node == name {
+		return n
+	}
 	n, ok := t.nodes[name]
 	if !ok {
 		n = newNodeAttrs(t.workflow, name, "")
 		t.nodes[name] = n
 	}
+	t.last = n
 	return n
 }
 
