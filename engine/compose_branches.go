@@ -21,15 +21,13 @@ func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInpu
 	var (
 		mu         sync.Mutex
 		winner     = -1
-		failed     int
-		done       int
 		journalErr error
 	)
 	gr.run(pr, k, func(w int, clock Clock) {
 		bg := c.branches[w]
-		// Each branch has its own copy of the shared store, down to nested values.
 		o, resumed := f.resumedItem(w)
 		if !resumed {
+			// Each branch has its own copy of the shared store, down to nested values.
 			own := deepCopy(in.shared).(map[string]any)
 			o = f.runChild(gr.ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
 			if o.status != StatusCanceled {
@@ -44,19 +42,13 @@ func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInpu
 		mu.Lock()
 		defer mu.Unlock()
 		outcomes[w] = o
-		done++
 		ok := o.status == StatusSuccess || o.status == StatusDegraded
 		switch {
 		case ok && !c.joinAll && winner < 0:
 			winner = w
 			gr.stop(errLostRace)
-		case !ok && o.status != StatusCanceled || !ok && winner < 0 && gr.ctx.Err() == nil:
-			failed++
-			if c.failFast && c.joinAll {
-				gr.stop(errFailFast)
-			} else if c.failFast && !c.joinAll && winner < 0 {
-				gr.stop(errFailFast)
-			}
+		case !ok && o.status != StatusCanceled && c.failFast && (c.joinAll || winner < 0):
+			gr.stop(errFailFast)
 		}
 	})
 	if ctx.Err() != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -484,7 +485,7 @@ func (m MapResult) plain() map[string]any {
 	for i := range m.Status {
 		status[i], errs[i] = statusValue(m.Status[i]), m.Errors[i]
 	}
-	return map[string]any{"items": slicesClone(m.Items), "status": status, "errors": errs, "succeeded": m.Succeeded, "failed": m.Failed}
+	return map[string]any{"items": slices.Clone(m.Items), "status": status, "errors": errs, "succeeded": m.Succeeded, "failed": m.Failed}
 }
 
 // The statuses as interface values, boxed once: boxing a string allocates, and a map's
@@ -510,4 +511,3 @@ func statusValue(s string) any {
 	return s
 }
 
-func slicesClone(l []any) []any { return append([]any(nil), l...) }
