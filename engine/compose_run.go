@@ -510,4 +510,3 @@ func statusValue(s string) any {
 	}
 	return s
 }
-
