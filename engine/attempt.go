@@ -26,7 +26,7 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	}
 	var ticket policy.Ticket
 	if b != nil {
-		t, ok, tr := b.Allow(r.clock.Now())
+		t, ok, tr := r.breakerAllow(b)
 		r.breakerChanged(n, v, number, tr)
 		if !ok {
 			if r.tracer != nil {
@@ -53,7 +53,7 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 // attemptEnded records an attempt's outcome with the breaker, the trace and the log.
 func (r *run) attemptEnded(n *node, v *Visit, number int, b *policy.Breaker, ticket policy.Ticket, err error) {
 	if b != nil {
-		tr := b.Record(ticket, r.clock.Now(), n.breakerOutcome(err))
+		tr := r.breakerRecord(b, ticket, n.breakerOutcome(err))
 		r.breakerChanged(n, v, number, tr)
 	}
 	if err != nil {
@@ -80,7 +80,9 @@ func (r *run) breakerChanged(n *node, v *Visit, number int, tr policy.Transition
 func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number int) (any, error) {
 	if n.bulkhead != nil {
 		var err error
-		if r.task != nil {
+		if bs := r.bulkheads(); bs != nil {
+			err = bs.Acquire(ctx, r.prefix+r.g.path(n), n.spec.Bulkhead.MaxConcurrent, n.bulkWait)
+		} else if r.task != nil {
 			err = r.task.acquire(ctx, n.bulkhead, n.bulkWait)
 		} else {
 			err = n.bulkhead.Acquire(ctx, n.bulkWait, r.clock.After)
@@ -92,6 +94,10 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	held := n.bulkhead != nil
 	defer func() {
 		if held {
+			if bs := r.bulkheads(); bs != nil {
+				bs.Release(r.prefix + r.g.path(n))
+				return
+			}
 			n.bulkhead.Release()
 			if r.task != nil {
 				r.task.s.released(n.bulkhead)
@@ -107,10 +113,10 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	var out any
 	var err error
 	switch {
-	case r.task != nil || n.compose != nil:
+	case r.task != nil || n.compose != nil || r.backend != nil:
 		// A task of a virtual-time scheduler gives way to others while it sleeps, so
 		// real time says nothing about a hang there; a composite node's exec ends when
-		// its context does.
+		// its context does; a backend's dispatcher enforces the timeout itself.
 		a := r.prepareAttempt(v, number)
 		out, err = r.callExec(actx, n, a, input)
 	case r.virtual:
@@ -150,10 +156,13 @@ func (r *run) callExecAt(ctx context.Context, n *node, a *Attempt, input any, ca
 			}
 		}
 	}()
-	if f := r.faults[n.index]; f != nil {
+	if f := r.faultOf(n); f != nil {
 		if err := a.inject(ctx, f, call); err != nil {
 			return nil, err
 		}
+	}
+	if r.backend != nil && r.backend.Dispatch != nil && n.compose == nil {
+		return r.backend.Dispatch.Exec(ctx, r.execCall(n, a, input))
 	}
 	return n.impl.Exec(ctx, a, input)
 }

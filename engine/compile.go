@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ type Graph struct {
 	scope  string
 	loader *loader
 	exprs  *exprCache // while compiling: expressions shared between nodes
+	// bundle is the workflow's file and the files it calls, as loaded.
+	bundle Bundle
 }
 
 // node is one compiled workflow node.
@@ -153,12 +156,18 @@ func Load(file string, data []byte, reg *Registry) (*Graph, schema.Diagnostics) 
 	if w == nil {
 		return nil, ds
 	}
-	g, cds := Compile(w, reg)
+	l := newLoader(w.File)
+	g, cds := compile(w, reg, compileContext{loader: l})
 	ds = append(ds, cds...).Sort()
 	if ds.HasErrors() {
 		return nil, ds
 	}
 	g.warnings = ds
+	files := map[string][]byte{filepath.ToSlash(filepath.Clean(file)): data}
+	for name, d := range l.read {
+		files[name] = d
+	}
+	g.bundle = Bundle{File: filepath.ToSlash(filepath.Clean(file)), Files: files}
 	return g, ds
 }
 

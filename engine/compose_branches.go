@@ -23,13 +23,13 @@ func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInpu
 		winner     = -1
 		journalErr error
 	)
-	gr.run(pr, k, func(w int, clock Clock) {
+	gr.run(pr, k, func(ctx context.Context, w int, clock Clock) {
 		bg := c.branches[w]
 		o, resumed := f.resumedItem(w)
 		if !resumed {
 			// Each branch has its own copy of the shared store, down to nested values.
 			own := deepCopy(in.shared).(map[string]any)
-			o = f.runChild(gr.ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
+			o = f.runChild(ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
 			if o.status != StatusCanceled {
 				if err := f.commitItem(w, o); err != nil {
 					mu.Lock()

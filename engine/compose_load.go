@@ -15,16 +15,47 @@ type loader struct {
 	graphs map[string]*Graph // compiled callees by absolute path (nil: had errors)
 	// stack holds the files being compiled, outermost first, for cycles.
 	stack []string
+	// bundle, when set, is where called files are read from instead of the disk, by
+	// their path joined to the caller's directory; read collects what was read.
+	bundle *Bundle
+	read   map[string][]byte
 }
 
 func newLoader(file string) *loader {
-	l := &loader{graphs: map[string]*Graph{}}
+	l := &loader{graphs: map[string]*Graph{}, read: map[string][]byte{}}
 	if file != "" {
 		if abs, err := filepath.Abs(file); err == nil {
 			l.stack = []string{abs}
 		}
 	}
 	return l
+}
+
+// key is how the loader names a file: its absolute path on disk, its cleaned path in a
+// bundle (so that a bundle means the same on any machine).
+func (l *loader) key(path string) (string, error) {
+	if l.bundle != nil {
+		return filepath.ToSlash(filepath.Clean(path)), nil
+	}
+	return filepath.Abs(path)
+}
+
+// readFile reads a called file, from the bundle when there is one.
+func (l *loader) readFile(path, key string) ([]byte, schema.Diagnostics) {
+	if l.bundle == nil {
+		data, ds := schema.ReadFile(path, schema.DefaultLimits)
+		if !ds.HasErrors() {
+			l.read[filepath.ToSlash(filepath.Clean(path))] = data
+		}
+		return data, ds
+	}
+	data, ok := l.bundle.Files[key]
+	if !ok {
+		var ds schema.Diagnostics
+		ds.Errorf(schema.Pos{File: path}, "", "%s is not in the workflow's bundle of files", path)
+		return nil, ds
+	}
+	return data, nil
 }
 
 // load compiles the file call names, relative to the file from, reporting problems at
@@ -34,7 +65,7 @@ func (l *loader) load(from string, call *schema.Call, what string, reg *Registry
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(filepath.Dir(from), path)
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := l.key(path)
 	if err != nil {
 		ds.Errorf(call.PathPos, "", "%s: workflow %q: %v", what, call.Path, err)
 		return nil
@@ -55,7 +86,7 @@ func (l *loader) load(from string, call *schema.Call, what string, reg *Registry
 		}
 		return g
 	}
-	data, rds := schema.ReadFile(path, schema.DefaultLimits)
+	data, rds := l.readFile(path, abs)
 	if rds.HasErrors() {
 		// Reported at the call, which has a position; the file's own message has none.
 		l.graphs[abs] = nil

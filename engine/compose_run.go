@@ -39,6 +39,9 @@ type childRun struct {
 	item    bool
 	itemVal any
 	index   int
+	// prefix is the path of the workflow node whose call this is, for a called
+	// workflow's run; the parent's prefix otherwise.
+	prefix string
 	// written collects the shared keys the child's visits wrote, for a body that
 	// declares no output; all is set when a visit took the whole store.
 	written map[string]struct{}
@@ -223,6 +226,10 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 		}
 		cr.env = env
 	}
+	cr.prefix = pr.prefix
+	if cr.ownInput {
+		cr.prefix += pr.g.path(f.node) + "/"
+	}
 	cr.logger = pr.logger
 	if reflect.TypeOf(pr.logger) != nullLoggerType {
 		// hclog's null logger's With returns it; its variadic call would cost two
@@ -239,7 +246,7 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 	}
 	opts := RunOptions{
 		Scenario: scenario, Seed: seed, Params: pr.params, Shared: shared, Clock: clock,
-		DisableBreakers: pr.noBreakers, child: cr,
+		DisableBreakers: pr.noBreakers, Backend: pr.backend, child: cr,
 	}
 	if pr.tracer != nil {
 		opts.Tracer = &scopeTracer{f: f, scope: scope}
@@ -336,8 +343,18 @@ func (g *fanGroup) stop(cause error) {
 // run runs k workers at once and returns when all have: on a virtual clock as tasks of
 // the parent's scheduler (made for the occasion at the top of a run), on the real clock
 // as goroutines.
-func (g *fanGroup) run(pr *run, k int, worker func(w int, clock Clock)) {
+func (g *fanGroup) run(pr *run, k int, worker func(ctx context.Context, w int, clock Clock)) {
 	if k == 0 {
+		return
+	}
+	if b := pr.backend; b != nil {
+		if b.Group != nil {
+			b.Group(g.ctx, k, func(ctx context.Context, w int) { worker(ctx, w, pr.clock) })
+			return
+		}
+		for w := range k {
+			worker(g.ctx, w, pr.clock)
+		}
 		return
 	}
 	parent := pr.task
@@ -351,7 +368,7 @@ func (g *fanGroup) run(pr *run, k int, worker func(w int, clock Clock)) {
 		var wg sync.WaitGroup
 		wg.Add(k)
 		for w := range k {
-			goDriven(func() { defer wg.Done(); worker(w, pr.clock) })
+			goDriven(func() { defer wg.Done(); worker(g.ctx, w, pr.clock) })
 		}
 		wg.Wait()
 		return
@@ -361,7 +378,7 @@ func (g *fanGroup) run(pr *run, k int, worker func(w int, clock Clock)) {
 	for w := range k {
 		g.s.spawn(parent, func(t *simTask) {
 			g.tasks[w] = t
-			worker(w, t.clock)
+			worker(g.ctx, w, t.clock)
 			g.tasks[w] = nil
 			active--
 			if active == 0 {
@@ -392,7 +409,7 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 		// journalErr is a failure to journal an item, which stops the map.
 		journalErr error
 	)
-	worker := func(_ int, clock Clock) {
+	worker := func(ctx context.Context, _ int, clock Clock) {
 		for {
 			mu.Lock()
 			i := next
@@ -402,14 +419,14 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 			if i >= n {
 				return
 			}
-			if halted || gr.ctx.Err() != nil {
+			if halted || ctx.Err() != nil {
 				res.Status[i] = string(StatusCanceled)
 				continue
 			}
 			scope := a.n.name + "[" + strconv.Itoa(i) + "]"
 			o, done := f.resumedItem(i)
 			if !done {
-				o = f.runChild(gr.ctx, c.body, clock, scope, i, &childRun{item: true, itemVal: in.items[i], index: i}, in.shared)
+				o = f.runChild(ctx, c.body, clock, scope, i, &childRun{item: true, itemVal: in.items[i], index: i}, in.shared)
 				if o.status != StatusCanceled {
 					if err := f.commitItem(i, o); err != nil {
 						mu.Lock()

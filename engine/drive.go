@@ -15,6 +15,13 @@ import (
 // on a fresh one, with the visit failed (see afterGoexit). A panic that escapes the loop
 // (a Tracer's or Journal's) still reaches the caller.
 func (r *run) drive(ctx context.Context) {
+	if r.backend != nil {
+		// The backend's host schedules the run's goroutines: the loop runs on the
+		// caller's (see Backend).
+		r.ctx = ctx
+		r.loop(ctx)
+		return
+	}
 	r.ctx, r.done = ctx, make(chan any, 1)
 	// The watch serves the hang watchdog, which never guards a task of a virtual-time
 	// scheduler (see bounded).

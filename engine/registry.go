@@ -58,8 +58,15 @@ type NodeType struct {
 	// validation error), and a run that nonetheless ends on one is failed.
 	Failures []string
 	// Result is a zero value of Exec's result type. When set, guards and hooks that read
-	// "result" are type-checked against it at load time.
+	// "result" are type-checked against it at load time. A backend that runs exec in
+	// another process (see Backend) decodes exec's result into a new value of this type,
+	// so it must survive encoding/json unchanged; without it the result arrives as
+	// plain JSON values (maps, lists, strings, float64s).
 	Result any
+	// Input is a zero value of Exec's input type (what Prep returns), for the same
+	// backends: they encode the input with encoding/json and decode it into a new value
+	// of this type on the other side, so it too must survive encoding/json unchanged.
+	Input any
 	// Params declares the params the type takes; they are checked at load and carried
 	// into the JSON Schema. Nil means undeclared (not checked); NoParams means none.
 	Params []Param

@@ -52,6 +52,11 @@ type RunOptions struct {
 	// os.LookupEnv); nil reads none, so only defaults apply. Nothing else is read.
 	Env func(name string) (string, bool)
 
+	// Backend moves the run's seams (exec, breakers, bulkheads, fan-out) to another
+	// execution engine and runs the loop on the caller's goroutine; nil runs everything
+	// in this process (see Backend).
+	Backend *Backend
+
 	// child is set for the runs a composite node starts (compose_run.go).
 	child *childRun
 }
@@ -103,6 +108,10 @@ type run struct {
 	// envLookup is RunOptions.Env, for the workflows it calls.
 	compose   *childRun
 	envLookup func(string) (string, bool)
+	// backend is RunOptions.Backend; prefix is the path of the node whose call of
+	// another workflow this run is ("" for a top-level run or a body's).
+	backend *Backend
+	prefix  string
 
 	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
 	// guards the running timed attempt and watchdog fires when it hangs.
@@ -213,6 +222,10 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	}
 	r.resume = opts.Resume
 	r.envLookup = opts.Env
+	r.backend = opts.Backend
+	if opts.child != nil {
+		r.prefix = opts.child.prefix
+	}
 	var envVals map[string]any
 	if opts.child != nil {
 		envVals = opts.child.env
@@ -382,7 +395,7 @@ func (r *run) finish(s Status, err error) {
 			r.res.Calls[n.name] = r.calls[i]
 		}
 	}
-	r.res.Breakers = r.g.Breakers()
+	r.res.Breakers = r.breakerSnapshots()
 	r.res.Elapsed = Duration(r.clock.Now().Sub(r.start))
 	msg := ""
 	if err != nil {

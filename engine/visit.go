@@ -107,7 +107,7 @@ func (v *Visit) Calls(node string) int {
 }
 
 // Breakers returns snapshots of the graph's breakers.
-func (v *Visit) Breakers() []policy.Snapshot { return v.r.g.Breakers() }
+func (v *Visit) Breakers() []policy.Snapshot { return v.r.breakerSnapshots() }
 
 // Degrade marks the run degraded (unless it is already failed) and records why.
 func (v *Visit) Degrade(reason string) { v.r.degrade(v.n.name, reason) }
