@@ -56,6 +56,9 @@ type ExecCall struct {
 	// Call counts this node's exec calls in the run, from 1.
 	Call int   `json:"call"`
 	Seed int64 `json:"seed"`
+	// Now is the run's clock when the attempt was dispatched: the exec's clock reads
+	// on from there, so the times it records are the run's.
+	Now time.Time `json:"now"`
 	// Timeout is the node's per-attempt timeout (0 for none).
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// RunParams are the run's parameters; NodeParams the node's, evaluated for this
@@ -89,7 +92,7 @@ func (g *Graph) path(n *node) string { return g.scope + n.name }
 func (r *run) execCall(n *node, a *Attempt, input any) *ExecCall {
 	return &ExecCall{
 		Node: r.prefix + r.g.path(n), Type: n.typ.Name, Visit: a.visit, Attempt: a.number, Call: a.call,
-		Seed: r.seed, Timeout: n.timeout, RunParams: r.params, NodeParams: a.params, Input: input,
+		Seed: r.seed, Now: r.clock.Now(), Timeout: n.timeout, RunParams: r.params, NodeParams: a.params, Input: input,
 	}
 }
 
@@ -195,8 +198,8 @@ func (g *Graph) nodeAt(path string) (*node, *Graph, error) {
 	}
 }
 
-// ExecAttempt runs one attempt's exec as described by call, on the real clock, in this
-// process: the other side of an ExecDispatcher. The graph must be compiled from the same
+// ExecAttempt runs one attempt's exec as described by call, in this process, on the
+// real clock read from call.Now on: the other side of an ExecDispatcher. The graph must be compiled from the same
 // workflow as the run's. The scenario's faults are not injected again (the run did
 // that); a panic in exec becomes an internal error of the node.
 func (g *Graph) ExecAttempt(ctx context.Context, call *ExecCall, logger hclog.Logger) (any, error) {
@@ -210,10 +213,24 @@ func (g *Graph) ExecAttempt(ctx context.Context, call *ExecCall, logger hclog.Lo
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	r := &run{g: owner, clock: RealClock{}, seed: call.Seed, params: call.RunParams, logger: logger.With("workflow", g.spec.Name)}
+	r := &run{g: owner, clock: offsetClock{since: time.Now(), at: call.Now}, seed: call.Seed, params: call.RunParams, logger: logger.With("workflow", g.spec.Name)}
 	if r.params == nil {
 		r.params = map[string]any{}
 	}
 	a := &Attempt{r: r, n: n, visit: call.Visit, number: call.Attempt, rng: newStream(), clock: r.clock, params: call.NodeParams}
 	return r.callExecAt(ctx, n, a, call.Input, call.Call)
+}
+
+// offsetClock is the real clock read from another clock's time: at when the clock was
+// made, moving on in real time from there.
+type offsetClock struct {
+	RealClock
+	since, at time.Time
+}
+
+func (c offsetClock) Now() time.Time {
+	if c.at.IsZero() {
+		return time.Now()
+	}
+	return c.at.Add(time.Since(c.since))
 }

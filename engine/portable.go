@@ -12,6 +12,8 @@ type PortableResult struct {
 	Failures []PortableFailure `json:"failures,omitempty"`
 	// Error is Result.Err, when it is set.
 	Error *PortableFailure `json:"error,omitempty"`
+	// HasOutput tells an empty output from none, which encoding cannot.
+	HasOutput bool `json:"has_output,omitempty"`
 }
 
 // PortableFailure is a failure in portable form: a NodeError's fields, or only Message
@@ -26,7 +28,7 @@ type PortableFailure struct {
 
 // Portable returns the result in portable form.
 func (r *Result) Portable() *PortableResult {
-	p := &PortableResult{Result: *r, Visits: r.steps}
+	p := &PortableResult{Result: *r, Visits: r.steps, HasOutput: r.Output != nil}
 	p.Result.Failures, p.Result.Err = nil, nil
 	for _, f := range r.Failures {
 		p.Failures = append(p.Failures, portableFailure(f))
@@ -55,6 +57,9 @@ func portableFailure(err error) PortableFailure {
 func (p *PortableResult) Restore() *Result {
 	r := p.Result
 	r.steps = p.Visits
+	if p.HasOutput && r.Output == nil {
+		r.Output = map[string]any{}
+	}
 	r.Failures = nil
 	for _, f := range p.Failures {
 		r.Failures = append(r.Failures, f.nodeError())

@@ -39,6 +39,7 @@ func commands() []command {
 		{"show", "print a past run's report and trace", "kgrun show RUN_ID [--state PATH] [--no-trace] [--format text|json]", showCommand},
 		{"resume", "continue a crashed or interrupted run, or redrive a failed one", "kgrun resume RUN_ID FILE [flags]", resumeCommand},
 		{"ui", "serve a web UI over the run store (loopback, read-only by default)", "kgrun ui [--addr 127.0.0.1:7878] [--state PATH] [--allow-actions]", uiCommand},
+		{"worker", "run a Temporal worker for kgrun workflows (runs started with kgrun FILE --temporal)", "kgrun worker --temporal HOST:PORT [--namespace NS] [--task-queue Q]", workerCommand},
 		{"store", "verify every record of the store", "kgrun store check [--state PATH]", storeCommand},
 		{"schema", "print the JSON Schema for workflow files", "kgrun schema", schemaCommand},
 		{"version", "print kgrun's version and what it was built from", "kgrun version (or kgrun --version)", versionCommand},
@@ -144,6 +145,9 @@ func flagSetFor(name string) *flag.FlagSet {
 		return fs
 	case "ui":
 		fs, _ := newUIFlags()
+		return fs
+	case "worker":
+		fs, _ := newWorkerFlags()
 		return fs
 	}
 	return nil

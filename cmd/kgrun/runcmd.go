@@ -17,11 +17,13 @@ import (
 	"github.com/kgrun/kgrun/durable"
 	"github.com/kgrun/kgrun/engine"
 	"github.com/kgrun/kgrun/schema"
+	"github.com/kgrun/kgrun/temporal"
 )
 
 // runFlags are the flags of "kgrun run".
 type runFlags struct {
 	scenario      string
+	temporal      temporalFlags
 	simulate      bool
 	failureType   string
 	seed          int64
@@ -84,6 +86,7 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.otel, "otel", false, "export traces and metrics over OTLP/HTTP (configured by the OTEL_EXPORTER_OTLP_* variables; on when they set an endpoint)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "never show the live progress line on a terminal")
 	f.state.register(fs, true)
+	f.temporal.register(fs, true)
 	return fs, f
 }
 
@@ -160,6 +163,9 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer closeObservers()
 	opts := engine.RunOptions{Scenario: scenario, Seed: f.seed, Params: params, Input: input, Clock: clock, Tracer: tracer, Logger: logger,
 		DisableBreakers: f.breakers == "off", MaxSteps: f.maxSteps, Env: os.LookupEnv}
+	if f.temporal.addr != "" {
+		return runOnTemporal(ctx, g, opts, f, st, stdout, stderr)
+	}
 	if f.runs > 1 { // --runs simulates many runs side by side: it keeps nothing in the store
 		return runMany(ctx, g, opts, f, st, stdout, stderr)
 	}
@@ -235,6 +241,10 @@ func (f *runFlags) check() error {
 		return fmt.Errorf("--interval must not be negative")
 	case f.interval > 0 && (!f.virtual || f.runs < 2):
 		return fmt.Errorf("--interval spaces the runs of --runs N on virtual time: add --virtual-time and --runs")
+	case f.temporal.addr != "" && (f.virtual || f.runs > 1):
+		return fmt.Errorf("--temporal runs one run on the cluster's time: leave out --virtual-time and --runs (start several runs to run many)")
+	case f.temporal.addr != "" && f.temporal.sharedState != temporal.SharedCluster && f.temporal.sharedState != temporal.SharedRun:
+		return fmt.Errorf("--shared-state takes %s or %s, not %q", temporal.SharedCluster, temporal.SharedRun, f.temporal.sharedState)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -64,6 +65,13 @@ type Transition struct {
 type Ticket struct {
 	generation uint64
 }
+
+// MarshalJSON lets a ticket travel with its call to another process, for a breaker kept
+// there.
+func (t Ticket) MarshalJSON() ([]byte, error) { return json.Marshal(t.generation) }
+
+// UnmarshalJSON reads a ticket written by MarshalJSON.
+func (t *Ticket) UnmarshalJSON(data []byte) error { return json.Unmarshal(data, &t.generation) }
 
 // Counts are a breaker's cumulative call counts. Every admitted call ends as exactly one
 // of Successes, Failures or Ignored; Rejections are calls refused while open or while the
@@ -209,6 +217,20 @@ type BreakerState struct {
 	Failures int       `json:"consecutive_failures"`
 	OpenedAt time.Time `json:"opened_at,omitzero"`
 	Counts   Counts    `json:"counts"`
+	// Generation, when set (by Carry), keeps the tickets of calls admitted before the
+	// state was carried valid after Restore.
+	Generation uint64 `json:"generation,omitempty"`
+}
+
+// Carry returns the breaker's state for a process that takes over from this one while
+// calls are still in flight (a breaker workflow continuing as new): unlike Export's, its
+// restored breaker accepts those calls' outcomes.
+func (b *Breaker) Carry() BreakerState {
+	st := b.Export()
+	b.mu.Lock()
+	st.Generation = b.generation
+	b.mu.Unlock()
+	return st
 }
 
 // Export returns the breaker's state for saving.
@@ -223,7 +245,8 @@ func (b *Breaker) Export() BreakerState {
 }
 
 // Restore replaces the breaker's state with a saved one. Results of calls admitted
-// before Restore are ignored, as after any state change. An unknown state name is an
+// before Restore are ignored, as after any state change, unless the state was carried
+// (Carry). An unknown state name is an
 // error and leaves the breaker unchanged.
 func (b *Breaker) Restore(st BreakerState) error {
 	s, ok := parseState(st.State)
@@ -234,12 +257,18 @@ func (b *Breaker) Restore(st BreakerState) error {
 	defer b.mu.Unlock()
 	b.state = s
 	b.generation++
+	if st.Generation != 0 {
+		b.generation = st.Generation
+	}
 	b.failures = max(st.Failures, 0)
 	b.openedAt = st.OpenedAt
 	b.probes = 0
 	b.counts = st.Counts
 	return nil
 }
+
+// ParseState returns the state a name (State.String) stands for.
+func ParseState(name string) (State, bool) { return parseState(name) }
 
 func parseState(name string) (State, bool) {
 	for _, s := range []State{Closed, Open, HalfOpen} {
