@@ -140,3 +140,7 @@ func untimed(path []engine.Step) []engine.Step {
 	}
 	return out
 }
+
+func quietLogger() log.Logger {
+	return log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}

@@ -83,14 +83,17 @@ type sharedRequest struct {
 	WorkflowID string `json:"workflow_id"`
 	Update     string `json:"update"`
 	// Start is the workflow and argument to start when it does not run yet.
-	Start     string               `json:"start"`
-	Breaker   policy.BreakerConfig `json:"breaker,omitempty"`
-	Limit     int                  `json:"limit,omitempty"`
-	Ticket    policy.Ticket        `json:"ticket"`
-	Outcome   policy.Outcome       `json:"outcome,omitempty"`
-	Holder    string               `json:"holder,omitempty"`
-	Wait      time.Duration        `json:"wait,omitempty"`
-	TaskQueue string               `json:"task_queue,omitempty"`
+	Start   string               `json:"start"`
+	Breaker policy.BreakerConfig `json:"breaker,omitempty"`
+	Limit   int                  `json:"limit,omitempty"`
+	Ticket  policy.Ticket        `json:"ticket"`
+	Outcome policy.Outcome       `json:"outcome,omitempty"`
+	Holder  string               `json:"holder,omitempty"`
+	// UpdateID names the question, so that asking again (the local activity retried
+	// after a lost worker) gets the first answer instead of counting twice.
+	UpdateID  string        `json:"update_id"`
+	Wait      time.Duration `json:"wait,omitempty"`
+	TaskQueue string        `json:"task_queue,omitempty"`
 }
 
 // breakerReply is a breaker workflow's answer.
@@ -121,6 +124,8 @@ func ask(ctx context.Context, req sharedRequest, timeout time.Duration, out any)
 type clusterBreakers struct {
 	ctx       context.Context
 	wf        string
+	holder    string
+	seq       int
 	taskQueue string
 	configs   map[string]policy.BreakerConfig
 	// failed keeps the first failure to reach a breaker workflow: the attempt is then
@@ -132,8 +137,9 @@ func breakerID(wf, name string) string { return "kgrun-breaker/" + wf + "/" + na
 
 func (c *clusterBreakers) ask(name, update string, t policy.Ticket, o policy.Outcome) breakerReply {
 	var rep breakerReply
+	c.seq++
 	req := sharedRequest{WorkflowID: breakerID(c.wf, name), Update: update, Start: BreakerWorkflow,
-		Breaker: c.configs[name], Ticket: t, Outcome: o, TaskQueue: c.taskQueue}
+		Breaker: c.configs[name], Ticket: t, Outcome: o, TaskQueue: c.taskQueue, UpdateID: fmt.Sprintf("%s/b%d", c.holder, c.seq)}
 	if err := ask(c.ctx, req, 30*time.Second, &rep); err != nil {
 		if c.failed == nil {
 			c.failed = fmt.Errorf("breaker %q: %w", name, err)
@@ -176,7 +182,7 @@ func (c *clusterBulkheads) Acquire(ctx context.Context, node string, limit int, 
 	holder := fmt.Sprintf("%s#%d", c.holder, c.seq)
 	var rep bulkheadReply
 	req := sharedRequest{WorkflowID: bulkheadID(c.wf, node), Update: "acquire", Start: BulkheadWorkflow,
-		Limit: limit, Holder: holder, Wait: wait, TaskQueue: c.taskQueue}
+		Limit: limit, Holder: holder, Wait: wait, TaskQueue: c.taskQueue, UpdateID: holder + "/acquire"}
 	if err := ask(ctx, req, wait+30*time.Second, &rep); err != nil {
 		return engine.WithKind(engine.Resource, fmt.Errorf("asking the bulkhead of node %q: %w", node, err))
 	}
@@ -196,7 +202,7 @@ func (c *clusterBulkheads) Release(node string) {
 	c.held[node] = hs[:len(hs)-1]
 	var rep bulkheadReply
 	req := sharedRequest{WorkflowID: bulkheadID(c.wf, node), Update: "release", Start: BulkheadWorkflow,
-		Holder: holder, TaskQueue: c.taskQueue}
+		Holder: holder, TaskQueue: c.taskQueue, UpdateID: holder + "/release"}
 	// A release runs even when the run is being canceled, so that the slot is freed.
 	_ = ask(withWorkflow(context.WithoutCancel(c.ctx), workflowOf(c.ctx)), req, 30*time.Second, &rep)
 }
@@ -226,7 +232,7 @@ func (s *sharedActivities) ask(ctx context.Context, req sharedRequest) (any, err
 	h, err := s.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			WorkflowID: req.WorkflowID, UpdateName: req.Update, Args: []any{req},
+			UpdateID: req.UpdateID, WorkflowID: req.WorkflowID, UpdateName: req.Update, Args: []any{req},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})

@@ -47,15 +47,25 @@ type Registry interface {
 	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
 }
 
+// WorkflowRegistry is where a Worker registers its workflows alone: a replayer.
+type WorkflowRegistry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
 // Register registers every workflow and activity of the backend on r.
 func (w *Worker) Register(r Registry) {
-	r.RegisterWorkflowWithOptions(w.runWorkflow, workflow.RegisterOptions{Name: RunWorkflow})
-	r.RegisterWorkflowWithOptions(breakerWorkflow, workflow.RegisterOptions{Name: BreakerWorkflow})
-	r.RegisterWorkflowWithOptions(bulkheadWorkflow, workflow.RegisterOptions{Name: BulkheadWorkflow})
+	w.RegisterWorkflows(r)
 	for _, name := range w.reg.Names() {
 		r.RegisterActivityWithOptions(w.execs.exec, activity.RegisterOptions{Name: ExecActivityPrefix + name})
 	}
 	r.RegisterActivityWithOptions(w.shared.ask, activity.RegisterOptions{Name: sharedActivity})
+}
+
+// RegisterWorkflows registers the backend's workflows on r.
+func (w *Worker) RegisterWorkflows(r WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(w.runWorkflow, workflow.RegisterOptions{Name: RunWorkflow})
+	r.RegisterWorkflowWithOptions(breakerWorkflow, workflow.RegisterOptions{Name: BreakerWorkflow})
+	r.RegisterWorkflowWithOptions(bulkheadWorkflow, workflow.RegisterOptions{Name: BulkheadWorkflow})
 }
 
 // Start starts a run on the cluster under the workflow ID id.

@@ -93,8 +93,9 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 		for _, c := range g.BreakerConfigs() {
 			configs[c.Name] = c
 		}
-		backend.Breakers = &clusterBreakers{ctx: ctx, wf: g.Spec().Name, taskQueue: info.TaskQueueName, configs: configs}
-		backend.Bulkheads = &clusterBulkheads{ctx: ctx, wf: g.Spec().Name, holder: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+		holder := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
+		backend.Breakers = &clusterBreakers{ctx: ctx, wf: g.Spec().Name, holder: holder, taskQueue: info.TaskQueueName, configs: configs}
+		backend.Bulkheads = &clusterBulkheads{ctx: ctx, wf: g.Spec().Name, holder: holder,
 			taskQueue: info.TaskQueueName, held: map[string][]string{}}
 	default:
 		return nil, fmt.Errorf("shared_state %q: want %q or %q", req.SharedState, SharedCluster, SharedRun)
