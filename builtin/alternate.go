@@ -48,16 +48,20 @@ func alternateType() engine.NodeType {
 		Doc:     "writes the records as a JSON file into a directory, never outside it",
 		Actions: []string{"alternate_delivery"},
 		Result:  AlternateResult{},
+		Input:   alternateInput{},
 		Params:  alternateParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return alternateDelivery{}, nil },
 	}
 }
 
+// alternateInput is exported field by field so that it survives encoding/json: a
+// backend that runs exec in another process sends it there.
 type alternateInput struct {
-	dir, file string
-	// private says dir is the default, which must be closed to other users.
-	private bool
-	payload alternatePayload
+	Dir  string `json:"dir"`
+	File string `json:"file"`
+	// Private says Dir is the default, which must be closed to other users.
+	Private bool             `json:"private"`
+	Payload alternatePayload `json:"payload"`
 }
 
 type alternatePayload struct {
@@ -92,22 +96,22 @@ func (alternateDelivery) Prep(v *engine.Visit) (any, error) {
 	}
 	wf, _ := v.Param("workflow")
 	wfName, _ := wf.(string)
-	return alternateInput{dir: dir, file: name, private: private, payload: alternatePayload{Workflow: wfName, Seed: v.Seed(), Records: recs}}, nil
+	return alternateInput{Dir: dir, File: name, Private: private, Payload: alternatePayload{Workflow: wfName, Seed: v.Seed(), Records: recs}}, nil
 }
 
 func (alternateDelivery) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) {
 	p := in.(alternateInput)
-	root, err := openAlternateDir(p.dir, p.private)
+	root, err := openAlternateDir(p.Dir, p.Private)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	data, err := json.MarshalIndent(p.payload, "", "  ")
+	data, err := json.MarshalIndent(p.Payload, "", "  ")
 	if err != nil {
 		return nil, engine.WithKind(engine.Internal, err)
 	}
 	// Write to a temporary name and rename, so a reader never sees half a file.
-	tmp := p.file + ".tmp"
+	tmp := p.File + ".tmp"
 	f, err := root.Create(tmp)
 	if err != nil {
 		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate delivery: %w", err))
@@ -116,13 +120,13 @@ func (alternateDelivery) Exec(_ context.Context, _ *engine.Attempt, in any) (any
 	cerr := f.Close()
 	if werr != nil || cerr != nil {
 		_ = root.Remove(tmp)
-		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate delivery: write %s: %w", p.file, errors.Join(werr, cerr)))
+		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate delivery: write %s: %w", p.File, errors.Join(werr, cerr)))
 	}
-	if err := root.Rename(tmp, p.file); err != nil {
+	if err := root.Rename(tmp, p.File); err != nil {
 		_ = root.Remove(tmp)
 		return nil, engine.WithKind(engine.Resource, fmt.Errorf("alternate delivery: %w", err))
 	}
-	return AlternateResult{Dir: p.dir, File: p.file, Records: len(p.payload.Records)}, nil
+	return AlternateResult{Dir: p.Dir, File: p.File, Records: len(p.Payload.Records)}, nil
 }
 
 func (alternateDelivery) Post(v *engine.Visit, _, out any) (string, error) {

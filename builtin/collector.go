@@ -22,8 +22,9 @@ type collector struct {
 	cache  *Cache
 }
 
+// collectInput survives encoding/json, for a backend that runs exec elsewhere.
 type collectInput struct {
-	batch int
+	Batch int `json:"batch"`
 }
 
 func collectorType(cache *Cache) engine.NodeType {
@@ -32,6 +33,7 @@ func collectorType(cache *Cache) engine.NodeType {
 		Doc:     "collects batch_size records from a simulated source and caches the last good batch",
 		Actions: []string{"success"},
 		Result:  CollectResult{},
+		Input:   collectInput{},
 		Params:  collectorParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			src, err := stringParam(mapGetter(s.Params), "source", "primary_api")
@@ -48,11 +50,11 @@ func (c *collector) Prep(v *engine.Visit) (any, error) {
 	if err != nil {
 		return nil, engine.WithKind(engine.Data, err)
 	}
-	return collectInput{batch: n}, nil
+	return collectInput{Batch: n}, nil
 }
 
 func (c *collector) Exec(ctx context.Context, a *engine.Attempt, in any) (any, error) {
-	batch := in.(collectInput).batch
+	batch := in.(collectInput).Batch
 	rng := a.Rand()
 	now := a.Clock().Now().UTC().Format(time.RFC3339)
 	recs := make([]Record, batch)

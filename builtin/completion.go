@@ -27,6 +27,7 @@ func completionType() engine.NodeType {
 		Doc:     "checks delivered against processed and settles the final status",
 		Actions: []string{"complete"},
 		Result:  CompletionReport{},
+		Input:   CompletionReport{},
 		Params:  engine.NoParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return completion{}, nil },
 	}

@@ -49,6 +49,7 @@ func deliveryType() engine.NodeType {
 		Actions:  []string{"success", "delivery_failed"},
 		Failures: []string{"delivery_failed"},
 		Result:   DeliveryResult{},
+		Input:    deliveryInput{},
 		Params:   deliveryParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			chs, err := parseChannels(s.Params["channels"])
@@ -112,9 +113,10 @@ func parseChannels(v any) ([]Channel, error) {
 	return out, nil
 }
 
+// deliveryInput survives encoding/json, for a backend that runs exec elsewhere.
 type deliveryInput struct {
-	records  []Processed
-	override float64 // delivery_failure_rate for every channel, or -1
+	Records  []Processed `json:"records"`
+	Override float64     `json:"override"` // delivery_failure_rate for every channel, or -1
 }
 
 func (d *delivery) Prep(v *engine.Visit) (any, error) {
@@ -126,22 +128,22 @@ func (d *delivery) Prep(v *engine.Visit) (any, error) {
 	if err != nil {
 		return nil, engine.WithKind(engine.Data, err)
 	}
-	return deliveryInput{records: recs, override: rate}, nil
+	return deliveryInput{Records: recs, Override: rate}, nil
 }
 
 func (d *delivery) Exec(_ context.Context, a *engine.Attempt, in any) (any, error) {
 	p := in.(deliveryInput)
 	rng := a.Rand()
-	res := DeliveryResult{Total: len(p.records)}
-	remaining := len(p.records)
+	res := DeliveryResult{Total: len(p.Records)}
+	remaining := len(p.Records)
 	for _, ch := range d.channels {
 		if remaining == 0 {
 			res.Channels = append(res.Channels, ChannelResult{Name: ch.Name, Status: "skipped"})
 			continue
 		}
 		rate := ch.FailureRate
-		if p.override >= 0 {
-			rate = p.override
+		if p.Override >= 0 {
+			rate = p.Override
 		}
 		if rng.Float64() < rate {
 			res.Channels = append(res.Channels, ChannelResult{Name: ch.Name, Status: "failed"})

@@ -47,6 +47,7 @@ func errorHandlerType() engine.NodeType {
 		Doc:     "classifies errors, recommends, cleans up and settles the final status",
 		Actions: []string{"handled"},
 		Result:  ErrorReport{},
+		Input:   ErrorReport{},
 		Params:  errorHandlerParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			h := &errorHandler{failRun: true, cleanup: []string{"records", "processed"}}

@@ -30,6 +30,7 @@ func fallbackType(cache *Cache) engine.NodeType {
 		Doc:     "serves the collector's last good batch, else default records, and reports their age",
 		Actions: []string{"fallback_data"},
 		Result:  FallbackResult{},
+		Input:   FallbackResult{},
 		Params:  fallbackParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			get := mapGetter(s.Params)

@@ -19,6 +19,7 @@ func partialType() engine.NodeType {
 		Doc:     "processes the first limit records conservatively when full processing failed",
 		Actions: []string{"partial_result"},
 		Result:  ProcessResult{},
+		Input:   []Record(nil),
 		Params:  partialParams,
 		New: func(s engine.NodeSpec) (engine.Node, error) {
 			n, err := intParam(mapGetter(s.Params), "limit", 10, 1, 1_000_000)

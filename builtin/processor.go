@@ -22,10 +22,11 @@ type ProcessResult struct {
 // takes its partial path.
 type processor struct{}
 
+// processInput survives encoding/json, for a backend that runs exec elsewhere.
 type processInput struct {
-	records     []Record
-	failureRate float64
-	minSuccess  float64
+	Records     []Record `json:"records"`
+	FailureRate float64  `json:"failure_rate"`
+	MinSuccess  float64  `json:"min_success"`
 }
 
 func processorType() engine.NodeType {
@@ -34,6 +35,7 @@ func processorType() engine.NodeType {
 		Doc:     "processes every record; per-record failures, success rate and failed ids in the result",
 		Actions: []string{"success"},
 		Result:  ProcessResult{},
+		Input:   processInput{},
 		Params:  processorParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return processor{}, nil },
 	}
@@ -52,15 +54,15 @@ func (processor) Prep(v *engine.Visit) (any, error) {
 	if err != nil {
 		return nil, engine.WithKind(engine.Data, err)
 	}
-	return processInput{records: recs, failureRate: rate, minSuccess: minSuccess}, nil
+	return processInput{Records: recs, FailureRate: rate, MinSuccess: minSuccess}, nil
 }
 
 func (processor) Exec(ctx context.Context, a *engine.Attempt, in any) (any, error) {
 	p := in.(processInput)
 	rng := a.Rand()
-	res := ProcessResult{Total: len(p.records), Processed: make([]Processed, 0, len(p.records))}
-	for _, r := range p.records {
-		if rng.Float64() < p.failureRate {
+	res := ProcessResult{Total: len(p.Records), Processed: make([]Processed, 0, len(p.Records))}
+	for _, r := range p.Records {
+		if rng.Float64() < p.FailureRate {
 			res.Failed = append(res.Failed, r.ID)
 			continue
 		}
@@ -69,9 +71,9 @@ func (processor) Exec(ctx context.Context, a *engine.Attempt, in any) (any, erro
 	if res.Total > 0 {
 		res.SuccessRate = float64(len(res.Processed)) / float64(res.Total)
 	}
-	if res.SuccessRate < p.minSuccess {
+	if res.SuccessRate < p.MinSuccess {
 		return nil, engine.Errorf(engine.Failed, "success rate %.2f is below min_success_rate %.2f (%d of %d records failed)",
-			res.SuccessRate, p.minSuccess, len(res.Failed), res.Total)
+			res.SuccessRate, p.MinSuccess, len(res.Failed), res.Total)
 	}
 	return res, nil
 }

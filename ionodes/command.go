@@ -52,6 +52,7 @@ func commandType() engine.NodeType {
 		Doc:     "runs a program without a shell; a timeout or cancellation ends its whole process group",
 		Actions: []string{"success"},
 		Result:  CommandResult{},
+		Input:   (*commandCall)(nil),
 		Params:  commandParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return commandNode{}, nil },
 	}

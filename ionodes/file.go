@@ -48,6 +48,7 @@ func fileType() engine.NodeType {
 		Doc:     "reads, atomically writes or appends a file inside a declared root",
 		Actions: []string{"success"},
 		Result:  FileResult{},
+		Input:   (*fileCall)(nil),
 		Params:  fileParams,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return fileNode{}, nil },
 	}

@@ -51,6 +51,7 @@ func httpType(client *http.Client) engine.NodeType {
 		Doc:     "calls an HTTP endpoint; classifies failures into error kinds and honours Retry-After",
 		Actions: []string{"success"},
 		Result:  HTTPResult{},
+		Input:   (*httpCall)(nil),
 		Params:  httpParams,
 		Redact:  redactParam,
 		New: func(engine.NodeSpec) (engine.Node, error) {

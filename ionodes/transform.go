@@ -37,6 +37,7 @@ func transformType() engine.NodeType {
 		Doc:     "computes values from expressions into its result and, with set, into the shared store",
 		Actions: []string{"success"},
 		Result:  map[string]any{},
+		Input:   (*transformCall)(nil),
 		Params:  transformParams,
 		NoRetry: true,
 		New:     func(engine.NodeSpec) (engine.Node, error) { return transformNode{}, nil },
