@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,4 +241,111 @@ func (c *cluster) breakerSnapshot(t *testing.T, wf, name string) policy.Snapshot
 		t.Fatal(err)
 	}
 	return rep.Snapshot
+}
+
+// TestClusterRecordHistories records the histories replay_test.go replays, when
+// KGRUN_RECORD=1 as well: a degraded flagship run and a fan-out run.
+func TestClusterRecordHistories(t *testing.T) {
+	if os.Getenv("KGRUN_RECORD") != "1" {
+		t.Skip("records testdata/histories: set KGRUN_RECORD=1 with KGRUN_TEMPORAL=1")
+	}
+	c := startCluster(t)
+	c.worker(t, "worker")
+	for _, rec := range []struct {
+		name, file, scenario string
+		seed                 int64
+	}{
+		{"fault_tolerant_network_14", "../workflows/fault_tolerant.yaml", "network", 14},
+		{"fan_out_outage_2", "../workflows/fan_out.yaml", "outage", 2},
+	} {
+		g, ds := engine.LoadFile(rec.file, newRegistry())
+		if g == nil {
+			t.Fatal(ds.Error())
+		}
+		req := NewRunRequest(g, engine.RunOptions{Scenario: rec.scenario, Seed: rec.seed, Params: map[string]any{"alternate_dir": t.TempDir()}})
+		req.SharedState = SharedRun
+		run, err := Start(context.Background(), c.client, "kgrun-test", rec.name, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Wait(context.Background(), run); err != nil {
+			t.Fatal(err)
+		}
+		h, err := FetchHistory(context.Background(), c.client, run.GetID(), run.GetRunID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := HistoryJSON(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "histories", rec.name+".json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s: %d events", rec.name, len(h.Events))
+	}
+}
+
+// TestClusterThroughput measures, on the dev server, runs per second of the clean
+// flagship with one worker and with two, and the latency of one run's visits, beside the
+// local engine's; it asserts only that the runs finish (with the local engine's status
+// where breakers are the run's) (the figures are for
+// docs/PERFORMANCE.md). It also runs the README's command: kgrun FILE --temporal.
+func TestClusterThroughput(t *testing.T) {
+	c := startCluster(t)
+	const file = "../workflows/fault_tolerant.yaml"
+	dir := t.TempDir()
+	measure := func(n int, shared string) float64 {
+		start := time.Now()
+		results, _ := c.startRuns(t, file, "", n, shared, dir)
+		for r := range results {
+			if r.err != nil {
+				t.Fatalf("seed %d: %v", r.seed, r.err)
+			}
+			if shared == SharedRun {
+				if want := localRun(t, file, "", r.seed, dir).Status; r.res.Status != want {
+					t.Errorf("seed %d: status %s on Temporal, %s on the local engine", r.seed, r.res.Status, want)
+				}
+			}
+		}
+		return float64(n) / time.Since(start).Seconds()
+	}
+	c.worker(t, "worker1")
+	single := func() time.Duration {
+		start := time.Now()
+		results, _ := c.startRuns(t, file, "", 1, SharedCluster, dir)
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return time.Since(start) / time.Duration(r.res.Steps())
+	}
+	single() // warm the worker's caches and the breaker workflow
+	perVisit := single()
+	one := measure(100, SharedCluster)
+	oneRun := measure(100, SharedRun)
+	c.worker(t, "worker2")
+	two := measure(100, SharedCluster)
+	twoRun := measure(100, SharedRun)
+
+	g, _ := engine.LoadFile(file, newRegistry())
+	start := time.Now()
+	const local = 200
+	for i := range local {
+		if _, err := g.Run(context.Background(), engine.RunOptions{Seed: int64(i + 1), Params: map[string]any{"alternate_dir": dir}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	localRate := float64(local) / time.Since(start).Seconds()
+	t.Logf("runs/s: 1 worker %.1f (breakers in the cluster) %.1f (in the run); 2 workers %.1f / %.1f; local engine, one at a time in-process: %.0f", one, oneRun, two, twoRun, localRate)
+	t.Logf("one run alone: %s per visit on the dev server", perVisit.Round(time.Microsecond))
+
+	out, err := exec.Command(c.kgrun, file, "--temporal", c.addr, "--task-queue", "kgrun-test", "--scenario", "network", "--seed", "14", "--format", "json").Output()
+	if err != nil {
+		t.Fatalf("kgrun FILE --temporal: %v", err)
+	}
+	want := localRun(t, file, "network", 14, dir)
+	if !strings.Contains(string(out), `"status": "`+string(want.Status)+`"`) {
+		t.Errorf("kgrun FILE --temporal printed %s; the local engine's status is %s", out, want.Status)
+	}
 }
