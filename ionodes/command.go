@@ -60,15 +60,19 @@ func commandType() engine.NodeType {
 
 type commandNode struct{}
 
-// commandCall is a command prepared from the params.
+// commandCall is a command prepared from the params, exported field by field so a
+// backend can carry it as JSON to the process that runs the command.
 type commandCall struct {
-	argv      []string
-	env       []string
-	dir       string
-	stdin     string
-	json      bool
-	exitKinds map[int]engine.Kind // "" means success
-	grace     time.Duration
+	Argv []string `json:"argv"`
+	// Env holds only the env param's "NAME=value" pairs: the environment they are added
+	// to is that of the process running the command, read when it starts.
+	Env   []string `json:"env"`
+	Dir   string   `json:"dir"`
+	Stdin string   `json:"stdin"`
+	JSON  bool     `json:"json"`
+	// ExitKinds maps exit codes to kinds; "" means success.
+	ExitKinds map[int]engine.Kind `json:"exit_kinds"`
+	Grace     time.Duration       `json:"grace"`
 }
 
 func (commandNode) Prep(v *engine.Visit) (any, error) { return prepCommand(v.Param) }
@@ -76,26 +80,23 @@ func (commandNode) Prep(v *engine.Visit) (any, error) { return prepCommand(v.Par
 func prepCommand(get getter) (*commandCall, error) {
 	c := &commandCall{}
 	var err error
-	if c.argv, err = stringList(get, "argv"); err != nil {
+	if c.Argv, err = stringList(get, "argv"); err != nil {
 		return nil, err
 	}
-	if len(c.argv) == 0 || c.argv[0] == "" {
+	if len(c.Argv) == 0 || c.Argv[0] == "" {
 		return nil, paramErr("param argv must name a program: a non-empty list")
 	}
 	env, err := stringMap(get, "env")
 	if err != nil {
 		return nil, err
 	}
-	if len(env) > 0 {
-		c.env = os.Environ()
-		for _, kv := range env {
-			c.env = append(c.env, kv[0]+"="+kv[1])
-		}
+	for _, kv := range env {
+		c.Env = append(c.Env, kv[0]+"="+kv[1])
 	}
-	if c.dir, err = str(get, "dir", ""); err != nil {
+	if c.Dir, err = str(get, "dir", ""); err != nil {
 		return nil, err
 	}
-	if c.stdin, err = str(get, "stdin", ""); err != nil {
+	if c.Stdin, err = str(get, "stdin", ""); err != nil {
 		return nil, err
 	}
 	output, err := str(get, "output", "text")
@@ -105,14 +106,14 @@ func prepCommand(get getter) (*commandCall, error) {
 	switch output {
 	case "text":
 	case "json":
-		c.json = true
+		c.JSON = true
 	default:
 		return nil, paramErr("param output must be text or json, not %q", output)
 	}
-	if c.exitKinds, err = exitKinds(get); err != nil {
+	if c.ExitKinds, err = exitKinds(get); err != nil {
 		return nil, err
 	}
-	if c.grace, err = duration(get, "kill_grace", DefaultKillGrace); err != nil {
+	if c.Grace, err = duration(get, "kill_grace", DefaultKillGrace); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -151,16 +152,23 @@ func exitKinds(get getter) (map[int]engine.Kind, error) {
 	return out, nil
 }
 
+// Exec returns a CommandResult, the declared Result, so a backend decodes the same type.
 func (commandNode) Exec(ctx context.Context, _ *engine.Attempt, in any) (any, error) {
-	return runCommand(ctx, in.(*commandCall))
+	res, err := runCommand(ctx, in.(*commandCall))
+	if err != nil {
+		return nil, err
+	}
+	return *res, nil
 }
 
 func runCommand(ctx context.Context, c *commandCall) (*CommandResult, error) {
-	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
-	cmd.Env = c.env
-	cmd.Dir = c.dir
-	if c.stdin != "" {
-		cmd.Stdin = strings.NewReader(c.stdin)
+	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
+	if len(c.Env) > 0 {
+		cmd.Env = append(os.Environ(), c.Env...)
+	}
+	cmd.Dir = c.Dir
+	if c.Stdin != "" {
+		cmd.Stdin = strings.NewReader(c.Stdin)
 	}
 	stdout, stderr := &cappedBuffer{limit: MaxCommandOutput}, &cappedBuffer{limit: MaxCommandOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
@@ -169,10 +177,10 @@ func runCommand(ctx context.Context, c *commandCall) (*CommandResult, error) {
 	// program has exited, so that no child outlives the attempt.
 	inGroup(cmd)
 	cmd.Cancel = func() error { return signalGroup(cmd, sigTerm) }
-	cmd.WaitDelay = c.grace
+	cmd.WaitDelay = c.Grace
 	err := cmd.Start()
 	if err != nil {
-		return nil, engine.Errorf(engine.Data, "start %s: %v", c.argv[0], err)
+		return nil, engine.Errorf(engine.Data, "start %s: %v", c.Argv[0], err)
 	}
 	err = cmd.Wait()
 	_ = signalGroup(cmd, sigKill)
@@ -182,28 +190,28 @@ func runCommand(ctx context.Context, c *commandCall) (*CommandResult, error) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			kind = engine.Timeout
 		}
-		return nil, engine.WithKind(kind, fmt.Errorf("%s: ended with its process group: %w", c.argv[0], context.Cause(ctx)))
+		return nil, engine.WithKind(kind, fmt.Errorf("%s: ended with its process group: %w", c.Argv[0], context.Cause(ctx)))
 	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) && !errors.Is(err, exec.ErrWaitDelay) {
-		return nil, engine.Errorf(engine.Failed, "%s: %v", c.argv[0], err)
+		return nil, engine.Errorf(engine.Failed, "%s: %v", c.Argv[0], err)
 	}
 	if res.ExitCode < 0 {
-		return nil, engine.Errorf(engine.Failed, "%s: %v", c.argv[0], cmd.ProcessState)
+		return nil, engine.Errorf(engine.Failed, "%s: %v", c.Argv[0], cmd.ProcessState)
 	}
-	kind, listed := c.exitKinds[res.ExitCode]
+	kind, listed := c.ExitKinds[res.ExitCode]
 	if !listed && res.ExitCode != 0 {
 		kind = engine.Failed
 	}
 	if kind != "" {
-		return nil, engine.Errorf(kind, "%s exited with code %d%s", c.argv[0], res.ExitCode, stderrTail(stderr))
+		return nil, engine.Errorf(kind, "%s exited with code %d%s", c.Argv[0], res.ExitCode, stderrTail(stderr))
 	}
-	if c.json {
+	if c.JSON {
 		if stdout.dropped > 0 {
-			return nil, engine.Errorf(engine.Data, "%s: stdout is longer than %d bytes and cannot be decoded as JSON", c.argv[0], MaxCommandOutput)
+			return nil, engine.Errorf(engine.Data, "%s: stdout is longer than %d bytes and cannot be decoded as JSON", c.Argv[0], MaxCommandOutput)
 		}
 		if err := json.Unmarshal(stdout.Bytes(), &res.JSON); err != nil {
-			return nil, engine.Errorf(engine.Data, "%s: stdout is not JSON: %v", c.argv[0], err)
+			return nil, engine.Errorf(engine.Data, "%s: stdout is not JSON: %v", c.Argv[0], err)
 		}
 	}
 	return res, nil
@@ -216,8 +224,10 @@ func stderrTail(b *cappedBuffer) string {
 	return ""
 }
 
+// Post stores a *CommandResult, as the shared store has always held.
 func (commandNode) Post(v *engine.Visit, _, out any) (string, error) {
-	v.Set(v.Node(), out)
+	res := out.(CommandResult)
+	v.Set(v.Node(), &res)
 	return "success", nil
 }
 

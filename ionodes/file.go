@@ -56,14 +56,19 @@ func fileType() engine.NodeType {
 
 type fileNode struct{}
 
+// fileCall is exported field by field so a backend can carry it as JSON.
 type fileCall struct {
-	op, root, path, format string
-	data                   []byte // encoded, for write and append
+	Op     string `json:"op"`
+	Root   string `json:"root"`
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	// Data is what write and append write, already encoded.
+	Data []byte `json:"data"`
 }
 
 func (fileNode) Prep(v *engine.Visit) (any, error) {
 	c, err := prepFile(v.Param)
-	if err != nil || c.op == "read" {
+	if err != nil || c.Op == "read" {
 		return c, err
 	}
 	val, _ := v.Param("data")
@@ -76,7 +81,7 @@ func (fileNode) Prep(v *engine.Visit) (any, error) {
 			return nil, err
 		}
 	}
-	if c.data, err = encode(c.format, val); err != nil {
+	if c.Data, err = encode(c.Format, val); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -85,29 +90,29 @@ func (fileNode) Prep(v *engine.Visit) (any, error) {
 func prepFile(get getter) (*fileCall, error) {
 	c := &fileCall{}
 	var err error
-	if c.op, err = str(get, "op", "read"); err != nil {
+	if c.Op, err = str(get, "op", "read"); err != nil {
 		return nil, err
 	}
-	if c.op != "read" && c.op != "write" && c.op != "append" {
-		return nil, paramErr("param op must be read, write or append, not %q", c.op)
+	if c.Op != "read" && c.Op != "write" && c.Op != "append" {
+		return nil, paramErr("param op must be read, write or append, not %q", c.Op)
 	}
-	if c.format, err = str(get, "format", "text"); err != nil {
+	if c.Format, err = str(get, "format", "text"); err != nil {
 		return nil, err
 	}
-	if c.format != "json" && c.format != "text" && c.format != "lines" {
-		return nil, paramErr("param format must be json, text or lines, not %q", c.format)
+	if c.Format != "json" && c.Format != "text" && c.Format != "lines" {
+		return nil, paramErr("param format must be json, text or lines, not %q", c.Format)
 	}
-	if c.root, err = str(get, "root", ""); err != nil {
+	if c.Root, err = str(get, "root", ""); err != nil {
 		return nil, err
 	}
-	if c.path, err = str(get, "path", ""); err != nil {
+	if c.Path, err = str(get, "path", ""); err != nil {
 		return nil, err
 	}
-	if c.root == "" || c.path == "" {
+	if c.Root == "" || c.Path == "" {
 		return nil, paramErr("params root and path are required")
 	}
-	if !filepath.IsLocal(c.path) {
-		return nil, paramErr("path %q must stay inside root %q: a relative path without ..", c.path, c.root)
+	if !filepath.IsLocal(c.Path) {
+		return nil, paramErr("path %q must stay inside root %q: a relative path without ..", c.Path, c.Root)
 	}
 	return c, nil
 }
@@ -188,22 +193,30 @@ func decode(format string, data []byte) (any, error) {
 	return string(data), nil
 }
 
+// Exec returns a FileResult, the declared Result, so a backend decodes the same type.
 func (fileNode) Exec(ctx context.Context, _ *engine.Attempt, in any) (any, error) {
-	c := in.(*fileCall)
+	res, err := execFile(ctx, in.(*fileCall))
+	if err != nil {
+		return nil, err
+	}
+	return *res, nil
+}
+
+func execFile(ctx context.Context, c *fileCall) (*FileResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if c.op != "read" {
-		if err := os.MkdirAll(c.root, 0o755); err != nil {
+	if c.Op != "read" {
+		if err := os.MkdirAll(c.Root, 0o755); err != nil {
 			return nil, fileErr(c, "create the root", err)
 		}
 	}
-	root, err := os.OpenRoot(c.root)
+	root, err := os.OpenRoot(c.Root)
 	if err != nil {
 		return nil, fileErr(c, "open root", err)
 	}
 	defer root.Close()
-	switch c.op {
+	switch c.Op {
 	case "read":
 		return readFile(root, c)
 	case "append":
@@ -213,7 +226,7 @@ func (fileNode) Exec(ctx context.Context, _ *engine.Attempt, in any) (any, error
 }
 
 func readFile(root *os.Root, c *fileCall) (*FileResult, error) {
-	f, err := root.Open(c.path)
+	f, err := root.Open(c.Path)
 	if err != nil {
 		return nil, fileErr(c, "open", err)
 	}
@@ -223,30 +236,30 @@ func readFile(root *os.Root, c *fileCall) (*FileResult, error) {
 		return nil, fileErr(c, "read", err)
 	}
 	if len(data) > MaxFileRead {
-		return nil, engine.Errorf(engine.Data, "read %s: longer than %d bytes", c.path, MaxFileRead)
+		return nil, engine.Errorf(engine.Data, "read %s: longer than %d bytes", c.Path, MaxFileRead)
 	}
-	v, err := decode(c.format, data)
+	v, err := decode(c.Format, data)
 	if err != nil {
-		return nil, engine.Errorf(engine.Data, "read %s as %s: %v", c.path, c.format, err)
+		return nil, engine.Errorf(engine.Data, "read %s as %s: %v", c.Path, c.Format, err)
 	}
-	return &FileResult{Op: c.op, Path: c.path, Bytes: len(data), Content: v}, nil
+	return &FileResult{Op: c.Op, Path: c.Path, Bytes: len(data), Content: v}, nil
 }
 
 // writeFile replaces the file atomically: a temporary file beside it is written and
 // synced, then renamed over it, and the directory is synced so the rename lasts.
 func writeFile(root *os.Root, c *fileCall) (*FileResult, error) {
-	dir := path.Dir(filepath.ToSlash(c.path))
+	dir := path.Dir(filepath.ToSlash(c.Path))
 	if err := root.MkdirAll(dir, 0o755); err != nil {
 		return nil, fileErr(c, "create the directory", err)
 	}
 	var suffix [8]byte
 	_, _ = rand.Read(suffix[:])
-	tmp := path.Join(dir, "."+path.Base(filepath.ToSlash(c.path))+".tmp-"+hex.EncodeToString(suffix[:]))
+	tmp := path.Join(dir, "."+path.Base(filepath.ToSlash(c.Path))+".tmp-"+hex.EncodeToString(suffix[:]))
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fileErr(c, "create a temporary file", err)
 	}
-	_, err = f.Write(c.data)
+	_, err = f.Write(c.Data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -254,7 +267,7 @@ func writeFile(root *os.Root, c *fileCall) (*FileResult, error) {
 		err = cerr
 	}
 	if err == nil {
-		err = root.Rename(tmp, c.path)
+		err = root.Rename(tmp, c.Path)
 	}
 	if err != nil {
 		_ = root.Remove(tmp)
@@ -264,20 +277,20 @@ func writeFile(root *os.Root, c *fileCall) (*FileResult, error) {
 		_ = d.Sync() // best effort: not every file system syncs directories
 		d.Close()
 	}
-	return &FileResult{Op: c.op, Path: c.path, Bytes: len(c.data)}, nil
+	return &FileResult{Op: c.Op, Path: c.Path, Bytes: len(c.Data)}, nil
 }
 
 func appendFile(root *os.Root, c *fileCall) (*FileResult, error) {
-	if dir := path.Dir(filepath.ToSlash(c.path)); dir != "." {
+	if dir := path.Dir(filepath.ToSlash(c.Path)); dir != "." {
 		if err := root.MkdirAll(dir, 0o755); err != nil {
 			return nil, fileErr(c, "create the directory", err)
 		}
 	}
-	f, err := root.OpenFile(c.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := root.OpenFile(c.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fileErr(c, "open", err)
 	}
-	_, err = f.Write(c.data)
+	_, err = f.Write(c.Data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -287,7 +300,7 @@ func appendFile(root *os.Root, c *fileCall) (*FileResult, error) {
 	if err != nil {
 		return nil, fileErr(c, "append", err)
 	}
-	return &FileResult{Op: c.op, Path: c.path, Bytes: len(c.data)}, nil
+	return &FileResult{Op: c.Op, Path: c.Path, Bytes: len(c.Data)}, nil
 }
 
 // fileErr classifies a file system error: a path that escapes the root, a missing file
@@ -299,10 +312,12 @@ func fileErr(c *fileCall, what string, err error) error {
 		errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrExist):
 		kind = engine.Data
 	}
-	return engine.WithKind(kind, fmt.Errorf("%s %s in %s: %w", what, c.path, c.root, err))
+	return engine.WithKind(kind, fmt.Errorf("%s %s in %s: %w", what, c.Path, c.Root, err))
 }
 
+// Post stores a *FileResult, as the shared store has always held.
 func (fileNode) Post(v *engine.Visit, _, out any) (string, error) {
-	v.Set(v.Node(), out)
+	res := out.(FileResult)
+	v.Set(v.Node(), &res)
 	return "success", nil
 }

@@ -62,29 +62,34 @@ func httpType(client *http.Client) engine.NodeType {
 
 type httpNode struct{ client *http.Client }
 
-// httpCall is a request prepared from the params, ready for any number of attempts.
+// httpCall is a request prepared from the params, ready for any number of attempts. Its
+// fields are exported so a backend can carry it as JSON to the process that sends it.
 type httpCall struct {
-	method   string
-	url      *url.URL
-	headers  [][2]string
-	body     []byte
-	bodyType string
-	expect   []statusRange
-	maxBytes int64
-	secrets  secretSet
+	Method string `json:"method"`
+	// URL is the parsed and checked url param with the query param added.
+	URL      string        `json:"url"`
+	Headers  [][2]string   `json:"headers"`
+	Body     []byte        `json:"body"`
+	BodyType string        `json:"body_type"`
+	Expect   []statusRange `json:"expect"`
+	MaxBytes int64         `json:"max_bytes"`
+	Secrets  secretSet     `json:"secrets"`
 }
 
-type statusRange struct{ lo, hi int }
+type statusRange struct {
+	Lo int `json:"lo"`
+	Hi int `json:"hi"`
+}
 
 func (n *httpNode) Prep(v *engine.Visit) (any, error) { return prepHTTP(v.Param) }
 
 func prepHTTP(get getter) (*httpCall, error) {
 	c := &httpCall{}
 	var err error
-	if c.method, err = str(get, "method", "GET"); err != nil {
+	if c.Method, err = str(get, "method", "GET"); err != nil {
 		return nil, err
 	}
-	c.method = strings.ToUpper(c.method)
+	c.Method = strings.ToUpper(c.Method)
 	raw, err := str(get, "url", "")
 	if err != nil {
 		return nil, err
@@ -92,8 +97,8 @@ func prepHTTP(get getter) (*httpCall, error) {
 	if raw == "" {
 		return nil, paramErr("param url is required")
 	}
-	c.url, err = url.Parse(raw)
-	if err != nil || (c.url.Scheme != "http" && c.url.Scheme != "https") || c.url.Host == "" {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, paramErr("param url must be an http:// or https:// URL with a host, not %q", redactURL(raw))
 	}
 	query, err := stringMap(get, "query")
@@ -101,34 +106,35 @@ func prepHTTP(get getter) (*httpCall, error) {
 		return nil, err
 	}
 	if len(query) > 0 {
-		q := c.url.Query()
+		q := u.Query()
 		for _, kv := range query {
 			q.Add(kv[0], kv[1])
 		}
-		c.url.RawQuery = q.Encode()
+		u.RawQuery = q.Encode()
 	}
-	if c.headers, err = stringMap(get, "headers"); err != nil {
+	c.URL = u.String()
+	if c.Headers, err = stringMap(get, "headers"); err != nil {
 		return nil, err
 	}
 	secret, err := stringList(get, "secret_headers")
 	if err != nil {
 		return nil, err
 	}
-	c.secrets = newSecretSet(secret)
+	c.Secrets = newSecretSet(secret)
 	if b, ok := get("body"); ok && b != nil {
 		if s, isStr := b.(string); isStr {
-			c.body, c.bodyType = []byte(s), "text/plain; charset=utf-8"
+			c.Body, c.BodyType = []byte(s), "text/plain; charset=utf-8"
 		} else {
-			if c.body, err = json.Marshal(b); err != nil {
+			if c.Body, err = json.Marshal(b); err != nil {
 				return nil, paramErr("param body cannot be sent as JSON: %v", err)
 			}
-			c.bodyType = "application/json"
+			c.BodyType = "application/json"
 		}
 	}
-	if c.expect, err = expectStatus(get); err != nil {
+	if c.Expect, err = expectStatus(get); err != nil {
 		return nil, err
 	}
-	if c.maxBytes, err = integer(get, "max_response_bytes", DefaultMaxResponseBytes, 0, 1<<40); err != nil {
+	if c.MaxBytes, err = integer(get, "max_response_bytes", DefaultMaxResponseBytes, 0, 1<<40); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -166,23 +172,28 @@ func expectStatus(get getter) ([]statusRange, error) {
 	return out, nil
 }
 
+// Exec returns an HTTPResult, the declared Result, so a backend decodes the same type.
 func (n *httpNode) Exec(ctx context.Context, a *engine.Attempt, in any) (any, error) {
-	return n.do(ctx, a.Clock(), in.(*httpCall))
+	res, err := n.do(ctx, a.Clock(), in.(*httpCall))
+	if err != nil {
+		return nil, err
+	}
+	return *res, nil
 }
 
 func (n *httpNode) do(ctx context.Context, clock engine.Clock, c *httpCall) (*HTTPResult, error) {
 	var body io.Reader
-	if c.body != nil {
-		body = bytes.NewReader(c.body)
+	if c.Body != nil {
+		body = bytes.NewReader(c.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, c.method, c.url.String(), body)
+	req, err := http.NewRequestWithContext(ctx, c.Method, c.URL, body)
 	if err != nil {
 		return nil, paramErr("build the request: %v", err)
 	}
-	if c.bodyType != "" {
-		req.Header.Set("Content-Type", c.bodyType)
+	if c.BodyType != "" {
+		req.Header.Set("Content-Type", c.BodyType)
 	}
-	for _, kv := range c.headers {
+	for _, kv := range c.Headers {
 		req.Header.Set(kv[0], kv[1])
 	}
 	// Continue the run's trace, if any (W3C traceparent; the propagator is a no-op unless set).
@@ -193,14 +204,14 @@ func (n *httpNode) do(ctx context.Context, clock engine.Clock, c *httpCall) (*HT
 		return nil, classifyTransport(ctx, c, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.MaxBytes+1))
 	if err != nil {
 		return nil, classifyTransport(ctx, c, err)
 	}
-	if int64(len(data)) > c.maxBytes {
-		return nil, engine.Errorf(engine.Data, "%s: response body is longer than max_response_bytes (%d)", c, c.maxBytes)
+	if int64(len(data)) > c.MaxBytes {
+		return nil, engine.Errorf(engine.Data, "%s: response body is longer than max_response_bytes (%d)", c, c.MaxBytes)
 	}
-	res := &HTTPResult{Status: resp.StatusCode, Headers: c.secrets.headers(resp.Header), Duration: engine.Duration(clock.Now().Sub(start))}
+	res := &HTTPResult{Status: resp.StatusCode, Headers: c.Secrets.headers(resp.Header), Duration: engine.Duration(clock.Now().Sub(start))}
 	if !c.expected(resp.StatusCode) {
 		return nil, classifyStatus(c, resp, data)
 	}
@@ -216,8 +227,8 @@ func (n *httpNode) do(ctx context.Context, clock engine.Clock, c *httpCall) (*HT
 }
 
 func (c *httpCall) expected(status int) bool {
-	for _, r := range c.expect {
-		if status >= r.lo && status <= r.hi {
+	for _, r := range c.Expect {
+		if status >= r.Lo && status <= r.Hi {
 			return true
 		}
 	}
@@ -230,12 +241,14 @@ func isJSON(contentType string) bool {
 	return ct == "application/json" || strings.HasSuffix(ct, "+json")
 }
 
+// Post stores an *HTTPResult, as the shared store has always held.
 func (n *httpNode) Post(v *engine.Visit, _, out any) (string, error) {
-	v.Set(v.Node(), out)
+	res := out.(HTTPResult)
+	v.Set(v.Node(), &res)
 	return "success", nil
 }
 
 // String renders the call for messages without secrets.
 func (c *httpCall) String() string {
-	return fmt.Sprintf("%s %s", c.method, redactURL(c.url.String()))
+	return fmt.Sprintf("%s %s", c.Method, redactURL(c.URL))
 }

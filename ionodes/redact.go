@@ -54,8 +54,8 @@ func redactURL(raw string) string {
 // scrub replaces the values of the request's secret headers in s, so that a server
 // echoing them in an error body cannot put them into a message.
 func (c *httpCall) scrub(s string) string {
-	for _, kv := range c.headers {
-		if c.secrets[http.CanonicalHeaderKey(kv[0])] && len(kv[1]) >= 4 {
+	for _, kv := range c.Headers {
+		if c.Secrets[http.CanonicalHeaderKey(kv[0])] && len(kv[1]) >= 4 {
 			s = strings.ReplaceAll(s, kv[1], Redacted)
 		}
 	}

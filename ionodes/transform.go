@@ -46,17 +46,19 @@ func transformType() engine.NodeType {
 
 type transformNode struct{}
 
+// transformCall is exported field by field so a backend can carry it as JSON.
 type transformCall struct {
-	values, set map[string]any
+	Values map[string]any `json:"values"`
+	Set    map[string]any `json:"set"`
 }
 
 func (transformNode) Prep(v *engine.Visit) (any, error) {
 	c := &transformCall{}
 	var err error
-	if c.values, err = mapParam(v.Param, "values"); err != nil {
+	if c.Values, err = mapParam(v.Param, "values"); err != nil {
 		return nil, err
 	}
-	if c.set, err = mapParam(v.Param, "set"); err != nil {
+	if c.Set, err = mapParam(v.Param, "set"); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -77,12 +79,12 @@ func mapParam(get getter, key string) (map[string]any, error) {
 
 // Exec returns the computed values; it has nothing to wait for and nothing to undo.
 func (transformNode) Exec(_ context.Context, _ *engine.Attempt, in any) (any, error) {
-	return in.(*transformCall).values, nil
+	return in.(*transformCall).Values, nil
 }
 
 func (transformNode) Post(v *engine.Visit, in, out any) (string, error) {
 	v.Set(v.Node(), maps.Clone(out.(map[string]any)))
-	for k, val := range in.(*transformCall).set {
+	for k, val := range in.(*transformCall).Set {
 		v.Set(k, val)
 	}
 	return "success", nil

@@ -224,6 +224,23 @@ func TestClusterSurvivesAWorkerKilled(t *testing.T) {
 			snap.Counts, admitted, snap.Counts.Rejections, calls, attempts)
 	}
 	t.Logf("breaker primary_api across workers: %+v (state %s) for %d calls of %d attempts", snap.Counts, snap.StateStr, calls, attempts)
+
+	// Every slot of collect's bulkhead (max_concurrent 8, across the cluster) was given
+	// back: a release of a slot nobody holds reports how many are in use.
+	h, err := c.client.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: bulkheadID("fault-tolerant", "collect"), UpdateName: "release", Args: []any{sharedRequest{Holder: "nobody"}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bulkheadReply
+	if err := h.Get(context.Background(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.InUse != 0 {
+		t.Errorf("collect's bulkhead has %d slots in use after every run ended", rep.InUse)
+	}
 }
 
 // breakerSnapshot asks a breaker workflow for its state.
