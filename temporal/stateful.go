@@ -12,6 +12,18 @@ import (
 // continues as new (sooner when the server suggests it), so its history stays short.
 const historyLimit = 2000
 
+// untilTimeToContinue waits until the workflow has handled historyLimit updates (or the
+// server suggests continuing as new) and every handler has finished, so the state
+// carried over is final.
+func untilTimeToContinue(ctx workflow.Context, handled *int) error {
+	if err := workflow.Await(ctx, func() bool {
+		return *handled >= historyLimit || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+	}); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
 // breakerStart is a breaker workflow's argument: its configuration and, after a
 // continue-as-new, the state it carries.
 type breakerStart struct {
@@ -53,12 +65,7 @@ func breakerWorkflow(ctx workflow.Context, start breakerStart) error {
 			return err
 		}
 	}
-	if err := workflow.Await(ctx, func() bool {
-		return handled >= historyLimit || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-	}); err != nil {
-		return err
-	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := untilTimeToContinue(ctx, &handled); err != nil {
 		return err
 	}
 	st := b.Carry()
@@ -113,12 +120,7 @@ func bulkheadWorkflow(ctx workflow.Context, start bulkheadStart) error {
 	if err != nil {
 		return err
 	}
-	if err := workflow.Await(ctx, func() bool {
-		return handled >= historyLimit || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-	}); err != nil {
-		return err
-	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := untilTimeToContinue(ctx, &handled); err != nil {
 		return err
 	}
 	next := bulkheadStart{Limit: limit}
