@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -125,8 +126,15 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 		out, err = r.callExecCut(ctx, actx, n, v, input, number)
 	}
 	// Past the deadline the attempt counts as timed out, whatever exec returned: a late
-	// result is discarded rather than racing the timeout.
-	if ctx.Err() == nil && deadlinePassed(actx, r.clock) {
+	// result is discarded rather than racing the timeout. A backend's clock also counts
+	// the time its host took to get back to the run (a lost worker's tasks moving to
+	// another), so there only a wait that reached the deadline times the attempt out; the
+	// dispatcher enforces the timeout of the exec itself.
+	timedOut := deadlinePassed(actx, r.clock)
+	if r.backend != nil {
+		timedOut = errors.Is(err, context.DeadlineExceeded)
+	}
+	if ctx.Err() == nil && timedOut {
 		return nil, WithKind(Timeout, fmt.Errorf("attempt %d exceeded the %s timeout", number, n.timeout))
 	}
 	return out, err

@@ -74,6 +74,9 @@ func (d *dispatcher) Exec(ctx context.Context, call *engine.ExecCall) (any, erro
 			return nil, engine.Errorf(engine.Timeout, "attempt %d exceeded the %s timeout", call.Attempt, call.Timeout)
 		}
 		ao.ScheduleToCloseTimeout, ao.StartToCloseTimeout = left, left
+		// A lost worker must be noticed while the attempt still has time to run
+		// elsewhere: its loss is not the node's timeout.
+		ao.HeartbeatTimeout = min(ao.HeartbeatTimeout, max(call.Timeout/4, time.Second))
 	}
 	actx, cancel := workflow.WithCancel(workflow.WithActivityOptions(wctx, ao))
 	defer cancel()
