@@ -10,7 +10,7 @@ import (
 
 // historyLimit is how many updates a breaker or bulkhead workflow handles before it
 // continues as new (sooner when the server suggests it), so its history stays short.
-const historyLimit = 2000
+var historyLimit = 2000
 
 // untilTimeToContinue waits until the workflow has handled historyLimit updates (or the
 // server suggests continuing as new) and every handler has finished, so the state
