@@ -112,7 +112,7 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// localStatus runs seed on the local engine, on virtual time, as a test would.
+// localRun runs seed on the local engine, on virtual time, as a test would.
 func localRun(t *testing.T, file, scenario string, seed int64, dir string) *engine.Result {
 	t.Helper()
 	g, ds := engine.LoadFile(file, newRegistry())
@@ -128,14 +128,13 @@ func localRun(t *testing.T, file, scenario string, seed int64, dir string) *engi
 }
 
 // startRuns starts n runs of file (seeds 1..n) and returns a channel of their results.
-func (c *cluster) startRuns(t *testing.T, file, scenario string, n int, shared, dir string) (<-chan clusterResult, []client.WorkflowRun) {
+func (c *cluster) startRuns(t *testing.T, file, scenario string, n int, shared, dir string) <-chan clusterResult {
 	t.Helper()
 	g, ds := engine.LoadFile(file, newRegistry())
 	if g == nil {
 		t.Fatal(ds.Error())
 	}
 	out := make(chan clusterResult, n)
-	runs := make([]client.WorkflowRun, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		seed := int64(i + 1)
@@ -145,7 +144,6 @@ func (c *cluster) startRuns(t *testing.T, file, scenario string, n int, shared, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		runs[i] = run
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -156,7 +154,7 @@ func (c *cluster) startRuns(t *testing.T, file, scenario string, n int, shared, 
 		}()
 	}
 	go func() { wg.Wait(); close(out) }()
-	return out, runs
+	return out
 }
 
 type clusterResult struct {
@@ -177,7 +175,7 @@ func TestClusterSurvivesAWorkerKilled(t *testing.T) {
 	const n = 200
 	dir := t.TempDir()
 	start := time.Now()
-	results, _ := c.startRuns(t, file, "network", n, SharedRun, dir)
+	results := c.startRuns(t, file, "network", n, SharedRun, dir)
 	done, killed := 0, false
 	for r := range results {
 		if r.err != nil {
@@ -204,7 +202,7 @@ func TestClusterSurvivesAWorkerKilled(t *testing.T) {
 	// Breakers shared by the cluster: a third worker joins the survivor.
 	c.worker(t, "worker3")
 	const m = 60
-	results, _ = c.startRuns(t, file, "network", m, SharedCluster, dir)
+	results = c.startRuns(t, file, "network", m, SharedCluster, dir)
 	var calls, attempts uint64
 	for r := range results {
 		if r.err != nil {
@@ -314,7 +312,7 @@ func TestClusterThroughput(t *testing.T) {
 	dir := t.TempDir()
 	measure := func(n int, shared string) float64 {
 		start := time.Now()
-		results, _ := c.startRuns(t, file, "", n, shared, dir)
+		results := c.startRuns(t, file, "", n, shared, dir)
 		for r := range results {
 			if r.err != nil {
 				t.Fatalf("seed %d: %v", r.seed, r.err)
@@ -330,7 +328,7 @@ func TestClusterThroughput(t *testing.T) {
 	c.worker(t, "worker1")
 	single := func() time.Duration {
 		start := time.Now()
-		results, _ := c.startRuns(t, file, "", 1, SharedCluster, dir)
+		results := c.startRuns(t, file, "", 1, SharedCluster, dir)
 		r := <-results
 		if r.err != nil {
 			t.Fatal(r.err)

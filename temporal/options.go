@@ -20,8 +20,6 @@ const (
 
 // Options configure the workflows and activities of a worker.
 type Options struct {
-	// TaskQueue is where the run workflow schedules its activities ("" for its own).
-	TaskQueue string
 	// Heartbeat is the exec activities' heartbeat timeout: how long the loss of a worker
 	// running an exec goes unnoticed (default 10s).
 	Heartbeat time.Duration
@@ -64,15 +62,25 @@ func (c *graphCache) get(hash string, b engine.Bundle) (*engine.Graph, error) {
 	if g != nil {
 		return g, nil
 	}
-	if got := b.Hash(); got != hash {
-		return nil, fmt.Errorf("the workflow bundle's content hash is %s, not the %s the run names", got, hash)
-	}
-	g, ds := engine.LoadBundle(b, c.reg)
-	if g == nil {
-		return nil, fmt.Errorf("the workflow does not compile on this worker:\n%s", ds.Error())
+	g, err := loadBundle(hash, b, c.reg)
+	if err != nil {
+		return nil, err
 	}
 	c.mu.Lock()
 	c.by[hash] = g
 	c.mu.Unlock()
+	return g, nil
+}
+
+// loadBundle compiles the bundle a run names by hash, refusing one whose content does
+// not match it.
+func loadBundle(hash string, b engine.Bundle, reg *engine.Registry) (*engine.Graph, error) {
+	if got := b.Hash(); got != hash {
+		return nil, fmt.Errorf("the workflow bundle's content hash is %s, not the %s the run names", got, hash)
+	}
+	g, ds := engine.LoadBundle(b, reg)
+	if g == nil {
+		return nil, fmt.Errorf("the workflow does not compile on this worker (is it a kgrun with the same node types?):\n%s", ds.Error())
+	}
 	return g, nil
 }

@@ -70,12 +70,9 @@ func (l *eventLog) Event(e engine.Event) { l.events = append(l.events, e) }
 
 // runWorkflow is the engine's run loop as a Temporal workflow (see the package doc).
 func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, error) {
-	if got := req.Bundle.Hash(); got != req.Hash {
-		return nil, fmt.Errorf("the workflow bundle's content hash is %s, not the %s the run names", got, req.Hash)
-	}
-	g, ds := engine.LoadBundle(req.Bundle, w.newRegistry())
-	if g == nil {
-		return nil, fmt.Errorf("the workflow does not compile on this worker:\n%s", ds.Error())
+	g, err := loadBundle(req.Hash, req.Bundle, w.newRegistry())
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := runContext(wctx)
 	defer cancel(nil)

@@ -72,7 +72,7 @@ func workerCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer c.Close()
 	w := sdkworker.New(c, t.taskQueue, sdkworker.Options{})
-	temporal.NewWorker(func() *engine.Registry { return newRegistry(nil) }, c, temporal.Options{TaskQueue: t.taskQueue}).Register(w)
+	temporal.NewWorker(func() *engine.Registry { return newRegistry(nil) }, c, temporal.Options{}).Register(w)
 	if err := w.Start(); err != nil {
 		fmt.Fprintf(stderr, "kgrun worker: starting: %s\n", termText(err.Error()))
 		return exitFailed
