@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,9 +63,13 @@ func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // race-free, but which run's sleep comes first depends on scheduling, so only
 // single-run or sequential use is byte-for-byte reproducible.
 type VirtualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []virtualTimer
+	mu  sync.Mutex
+	now time.Time
+	// base and elapsed mirror now (base + elapsed) so that Now, which every visit
+	// calls for its step's timestamp, reads one atomic word instead of taking mu.
+	base    time.Time
+	elapsed atomic.Int64
+	timers  []virtualTimer
 	// deadlines are the timeout contexts waiting for the clock to reach them.
 	deadlines map[*virtualDeadlineCtx]struct{}
 }
@@ -83,14 +88,24 @@ func NewVirtualClock(start time.Time) *VirtualClock {
 	if start.IsZero() {
 		start = Epoch
 	}
-	return &VirtualClock{now: start}
+	return &VirtualClock{now: start, base: start}
 }
 
 // Now returns the clock's current reading.
 func (c *VirtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+	return c.base.Add(time.Duration(c.elapsed.Load()))
+}
+
+// virtualReader is a clock that reads a VirtualClock: a run then takes its steps'
+// times from the clock's elapsed offset.
+type virtualReader interface{ virtual() *VirtualClock }
+
+func (c *VirtualClock) virtual() *VirtualClock { return c }
+
+// setNow moves the clock to t; c.mu is held.
+func (c *VirtualClock) setNow(t time.Time) {
+	c.now = t
+	c.elapsed.Store(int64(t.Sub(c.base)))
 }
 
 // Advance moves the clock forward by d and fires the timers that are due.
@@ -99,7 +114,7 @@ func (c *VirtualClock) Advance(d time.Duration) {
 		return
 	}
 	c.mu.Lock()
-	c.now = c.now.Add(d)
+	c.setNow(c.now.Add(d))
 	due := c.fireLocked()
 	c.mu.Unlock()
 	expire(due)
@@ -152,7 +167,7 @@ func (c *VirtualClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 	var due []*virtualDeadlineCtx
 	if target.After(c.now) {
-		c.now = target
+		c.setNow(target)
 		due = c.fireLocked()
 	}
 	c.mu.Unlock()

@@ -40,17 +40,21 @@ type Graph struct {
 
 // node is one compiled workflow node.
 type node struct {
-	name         string
-	nameVal      any // the name boxed once, for the expression environment
-	index        int
-	hash         uint64
-	spec         *schema.Node
-	typ          *NodeType
-	impl         Node
-	params       map[string]any
-	templates    []*paramTemplate
-	routes       map[string][]*edge
-	emits        map[string]bool
+	name      string
+	nameVal   any // the name boxed once, for the expression environment
+	index     int
+	hash      uint64
+	spec      *schema.Node
+	typ       *NodeType
+	impl      Node
+	params    map[string]any
+	templates []*paramTemplate
+	routes    map[string][]*edge
+	emits     map[string]bool
+	// acts holds emits with their routes, for the run loop (see visit_plain.go); plain
+	// says the node needs none of visitNode's optional work.
+	acts         []nodeAction
+	plain        bool
 	retry        *retryPolicy
 	breaker      *policy.Breaker
 	breakerKinds kindSet
@@ -223,6 +227,9 @@ func compile(w *schema.Workflow, reg *Registry, cc compileContext) (*Graph, sche
 	g.exprs = newExprCache(g.names)
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
+	}
+	for _, n := range g.nodes {
+		n.finishActions()
 	}
 	g.exprs = nil
 	if cc.scope == "" {

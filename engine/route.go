@@ -7,9 +7,12 @@ import (
 )
 
 // visitNode runs one visit's phases: before_prep hooks → prep → exec under policies →
-// after_exec hooks → post. It returns the action, exec's output, the attempts made and
+// after_exec hooks → post. It returns the action post chose, exec's output, the attempts made and
 // the failure, if any phase failed.
-func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, int, *NodeError) {
+func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (*nodeAction, any, int, *NodeError) {
+	if r.plainVisit(n) {
+		return r.visitPlain(ctx, n, v)
+	}
 	fail := func(phase string, attempts int, err error, defaultKind Kind) *NodeError {
 		k := KindOf(err)
 		if k == Failed && defaultKind != "" && !hasKind(err) {
@@ -29,32 +32,32 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		r.setEnv(n, nil, nil, 0)
 	}
 	if err := r.runHooks(n, n.beforePrep, v); err != nil {
-		return "", nil, 0, fail("before_prep", 0, err, Data)
+		return nil, nil, 0, fail("before_prep", 0, err, Data)
 	}
 	if n.goBefore != nil {
 		r.phase = "before_prep"
 		if err := protect(func() error { return n.goBefore.BeforePrep(v) }); err != nil {
-			return "", nil, 0, fail("before_prep", 0, err, Data)
+			return nil, nil, 0, fail("before_prep", 0, err, Data)
 		}
 	}
 	v.params = nil
 	if n.templates != nil {
 		p, err := r.evalParams(n, v)
 		if err != nil {
-			return "", nil, 0, fail("params", 0, err, Data)
+			return nil, nil, 0, fail("params", 0, err, Data)
 		}
 		v.params = p
 	}
 	var input any
 	r.phase = "prep"
 	if err := protect(func() (err error) { input, err = n.impl.Prep(v); return }); err != nil {
-		return "", nil, 0, fail("prep", 0, err, "")
+		return nil, nil, 0, fail("prep", 0, err, "")
 	}
 	ex := r.execute(ctx, n, v, input)
 	if ex.err != nil {
 		e := fail("exec", ex.attempts, ex.err, "")
 		e.exhausted = ex.exhausted
-		return "", nil, ex.attempts, e
+		return nil, nil, ex.attempts, e
 	}
 	result := ex.out
 	if n.compose != nil {
@@ -64,27 +67,28 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (string, any, in
 		r.setEnv(n, result, nil, ex.attempts)
 	}
 	if err := r.runHooks(n, n.afterExec, v); err != nil {
-		return "", result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
+		return nil, result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 	}
 	if n.goAfter != nil {
 		r.phase = "after_exec"
 		if err := protect(func() error { return n.goAfter.AfterExec(v, input, ex.out) }); err != nil {
-			return "", result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
+			return nil, result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 		}
 	}
 	var action string
 	r.phase = "post"
 	if err := protect(func() (err error) { action, err = n.impl.Post(v, input, ex.out); return }); err != nil {
-		return "", result, ex.attempts, fail("post", ex.attempts, err, "")
+		return nil, result, ex.attempts, fail("post", ex.attempts, err, "")
 	}
 	if action == "" {
 		action = "default"
 	}
-	if !n.emits[action] {
-		return "", result, ex.attempts, fail("post", ex.attempts,
+	act := n.action(action)
+	if act == nil {
+		return nil, result, ex.attempts, fail("post", ex.attempts,
 			Errorf(Internal, "type %s returned action %q, which it does not declare", n.typ.Name, action), "")
 	}
-	return action, result, ex.attempts, nil
+	return act, result, ex.attempts, nil
 }
 
 func hasKind(err error) bool {
@@ -119,12 +123,16 @@ func (r *run) setEnv(n *node, result any, failure *NodeError, attempts int) {
 // action has no edges (the run ends there) and an error when edges exist but no guard
 // matched or a guard failed.
 func (r *run) choose(n *node, action string, result any, failure *NodeError, attempts int) (*edge, error) {
-	edges := n.routes[action]
-	if len(edges) == 0 {
+	return r.chooseOf(n, n.action(action), action, result, failure, attempts)
+}
+
+// chooseOf is choose for an action already looked up (nil when the node never takes it).
+func (r *run) chooseOf(n *node, act *nodeAction, action string, result any, failure *NodeError, attempts int) (*edge, error) {
+	if act == nil || len(act.edges) == 0 {
 		return nil, nil
 	}
 	envSet := false
-	for _, e := range edges {
+	for _, e := range act.edges {
 		if e.guard == nil {
 			return e, nil
 		}

@@ -75,7 +75,10 @@ type run struct {
 	logger    hclog.Logger
 	// debug caches logger.IsDebug(), so that with debug off the per-visit and
 	// per-attempt lines cost one test of a bool.
-	debug        bool
+	debug bool
+	// plain says the run has no tracer, backend or debug log, so plain nodes may take
+	// visitPlain.
+	plain        bool
 	seed         int64
 	scenarioName string
 	noBreakers   bool
@@ -129,7 +132,11 @@ type run struct {
 	resume  *RunState
 	last    Step
 
-	start    time.Time
+	start time.Time
+	// vclock is the virtual clock under clock, if any, and startOff the offset of
+	// start on it: since then subtracts two numbers, building no time.Time.
+	vclock   *VirtualClock
+	startOff time.Duration
 	seq      int
 	handled  bool
 	failed   bool
@@ -177,6 +184,7 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		r.logger = r.logger.With("workflow", g.spec.Name)
 	}
 	r.debug = r.logger.IsDebug()
+	r.plain = r.tracer == nil && opts.Backend == nil && !r.debug
 	if opts.MaxSteps > 0 {
 		r.maxSteps = opts.MaxSteps
 	}
@@ -242,6 +250,7 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	}
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
+	r.att = Attempt{r: r, rng: &r.execRNG, clock: r.clock}
 	return r, nil
 }
 
@@ -251,17 +260,34 @@ func (r *run) emit(e Event) {
 	}
 	r.seq++
 	e.Seq = r.seq
-	e.At = Duration(r.clock.Now().Sub(r.start))
+	e.At = r.since()
 	r.tracer.Event(e)
 }
 
+// setStart sets the moment the run's times count from.
+func (r *run) setStart(t time.Time) {
+	r.start = t
+	if vc, ok := r.clock.(virtualReader); ok {
+		r.vclock = vc.virtual()
+		r.startOff = t.Sub(r.vclock.base)
+	}
+}
+
+// since returns the time since the run started, on its clock.
+func (r *run) since() Duration {
+	if r.vclock != nil {
+		return Duration(time.Duration(r.vclock.elapsed.Load()) - r.startOff)
+	}
+	return Duration(r.clock.Now().Sub(r.start))
+}
+
 // record keeps a step in the result's path while under the path limit, counting the rest.
-func (r *run) record(st Step) {
+func (r *run) record(st *Step) {
 	if r.journal != nil {
-		r.last = st
+		r.last = *st
 	}
 	if len(r.res.Path) < r.pathLimit {
-		r.res.Path = append(r.res.Path, st)
+		r.res.Path = append(r.res.Path, *st)
 		return
 	}
 	r.res.PathDropped++
@@ -279,7 +305,7 @@ func (r *run) fail(node, reason string) {
 
 // loop visits nodes until one ends the run.
 func (r *run) loop(ctx context.Context) {
-	r.start = r.clock.Now()
+	r.setStart(r.clock.Now())
 	cur := r.g.start
 	var failure *NodeError
 	if r.resume != nil {
@@ -293,7 +319,7 @@ func (r *run) loop(ctx context.Context) {
 		if vc, ok := r.clock.(advancer); ok && !r.resume.Clock.IsZero() {
 			vc.Advance(r.resume.Clock.Sub(vc.Now()))
 		}
-		r.start = r.clock.Now().Add(-time.Duration(r.resume.Elapsed))
+		r.setStart(r.clock.Now().Add(-time.Duration(r.resume.Elapsed)))
 		r.emit(Event{Kind: EventRunResumed, Node: cur.name, Visit: r.res.steps, Message: r.scenarioName})
 	} else {
 		r.emit(Event{Kind: EventRunStart, Node: cur.name, Message: r.scenarioName})
@@ -303,11 +329,12 @@ func (r *run) loop(ctx context.Context) {
 
 // walk visits nodes from cur until one ends the run.
 func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
+	if cur != nil && ctx.Err() != nil {
+		r.interrupted(ctx, cur)
+		return
+	}
+	// Between visits cancellation is checked by afterStep, right after each visit.
 	for steps := r.res.steps; cur != nil; steps++ {
-		if ctx.Err() != nil {
-			r.interrupted(ctx, cur)
-			return
-		}
 		if steps >= r.maxSteps {
 			err := &NodeError{Node: cur.name, Kind: Internal, Phase: "route",
 				Err: fmt.Errorf("%w: %d visits without reaching an end; raise max_steps or check the cycle through %q", ErrMaxSteps, r.maxSteps, cur.name)}
@@ -409,28 +436,29 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	r.visits[n.index]++
 	v := &r.visit
 	v.n, v.number, v.failure = n, r.visits[n.index], arrivedBy
-	r.st = Step{Node: n.name, Visit: v.number, At: Duration(r.clock.Now().Sub(r.start))}
+	r.st = Step{Node: n.name, Visit: v.number, At: r.since()}
 	st := &r.st
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventNodeStart, Node: n.name, Visit: v.number})
 	}
 
-	action, out, attempts, nerr := r.visitNode(ctx, n, v)
+	act, out, attempts, nerr := r.visitNode(ctx, n, v)
 	r.phase = "route"
 	st.Attempts = attempts
 	if nerr != nil {
 		return r.failVisit(ctx, n, out, nerr)
 	}
+	action := act.name
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
 	}
-	e, rerr := r.choose(n, action, out, nil, attempts)
+	e, rerr := r.chooseOf(n, act, action, out, nil, attempts)
 	switch {
 	case rerr != nil:
 		return r.failVisit(ctx, n, out, &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr})
 	case e == nil:
 		st.Action, st.Route = action, "end"
-		r.record(*st)
+		r.record(st)
 		if slices.Contains(n.typ.Failures, action) {
 			// Validation refuses an unrouted failure action; a run ending on one anyway
 			// (every guard of a routed one false is a route failure, not this) is failed.
@@ -442,7 +470,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	if e.guard != nil {
 		st.Guard = e.guard.src
 	}
-	r.record(*st)
+	r.record(st)
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: e.to.name, Guard: st.Guard})
 	}
@@ -458,7 +486,7 @@ func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) 
 	if ctx.Err() != nil {
 		// The cancellation caused this failure: loop's interruption handles it.
 		st.Route = "canceled"
-		r.record(*st)
+		r.record(st)
 		return nil, nil
 	}
 	r.res.Failures = append(r.res.Failures, nerr)
@@ -469,14 +497,14 @@ func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) 
 	next, fa, route, guard := r.routeFailure(n, v, out, nerr, fa)
 	st.Action, st.Route, st.Guard = fa, route, guard
 	if next == nil {
-		r.record(*st)
+		r.record(st)
 		nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
 		r.res.Err = nerr
 		return nil, nil
 	}
 	st.To = next.name
 	r.handled = true
-	r.record(*st)
+	r.record(st)
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventTransition, Node: n.name, Visit: v.number, Action: st.Action, To: next.name, Guard: st.Guard})
 	}

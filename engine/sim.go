@@ -262,6 +262,8 @@ type taskClock struct{ t *simTask }
 // Now returns the sim's virtual time.
 func (c *taskClock) Now() time.Time { return c.t.s.clock.Now() }
 
+func (c *taskClock) virtual() *VirtualClock { return c.t.s.clock }
+
 // Sleep waits for d of virtual time while the other tasks run, or until the context's
 // virtual deadline (then context.DeadlineExceeded) or its cancellation.
 func (c *taskClock) Sleep(ctx context.Context, d time.Duration) error {

@@ -1,0 +1,117 @@
+package engine
+
+import "context"
+
+// Most visits in a long run are of plain nodes: no hooks, no ${{ }} params, no retry,
+// breaker, bulkhead, timeout or fault, on a run with no tracer, backend or debug log.
+// visitPlain runs those with the work of visitNode they do not need left out; its
+// outcome (action, result, attempts, failure, phase names, panic containment) is the
+// same, which TestPlainVisitsMatch checks against the general path.
+
+// nodeAction is one action a node may take: emitted by its type (or a failure action,
+// or an on_error hook's), with the edges the file routes it along.
+type nodeAction struct {
+	name  string
+	edges []*edge
+}
+
+// action returns the node's action named a, or nil when the node never takes it. A
+// node has a handful of actions, so a scan beats hashing the name.
+func (n *node) action(a string) *nodeAction {
+	for i := range n.acts {
+		if n.acts[i].name == a {
+			return &n.acts[i]
+		}
+	}
+	return nil
+}
+
+// finishActions lists the node's actions, its type's own first (the ones a visit
+// usually takes), once its edges are compiled.
+func (n *node) finishActions() {
+	n.acts = make([]nodeAction, 0, len(n.emits))
+	add := func(a string) {
+		if n.emits[a] && n.action(a) == nil {
+			n.acts = append(n.acts, nodeAction{name: a, edges: n.routes[a]})
+		}
+	}
+	if n.typ != nil {
+		for _, a := range n.typ.Actions {
+			add(a)
+		}
+	}
+	for _, a := range FailureActions {
+		add(a)
+	}
+	for a := range n.emits {
+		add(a)
+	}
+	n.plain = len(n.beforePrep) == 0 && len(n.afterExec) == 0 && n.goBefore == nil && n.goAfter == nil &&
+		n.templates == nil && n.retry == nil && n.breaker == nil && n.bulkhead == nil && n.timeout <= 0 &&
+		n.compose == nil && n.impl != nil
+}
+
+// plainVisit reports whether n's visit may take visitPlain.
+func (r *run) plainVisit(n *node) bool {
+	return n.plain && r.plain && r.faults[n.index] == nil
+}
+
+// visitPlain is visitNode for a plain node (see plainVisit).
+func (r *run) visitPlain(ctx context.Context, n *node, v *Visit) (*nodeAction, any, int, *NodeError) {
+	r.vm.begin(ctx, r.g.exprLimits, r.env)
+	v.params = nil
+	a := &r.att
+	// r, rng and clock are the run's, set once (newRun, prepareAttempt); relay and
+	// hang are set only on attempts of timed nodes.
+	a.n, a.visit, a.number, a.params = n, v.number, 1, nil
+	out, action, phase, err := r.plainPhases(ctx, n, v, a)
+	attempts := 1
+	switch {
+	case err == nil:
+	case phase == "prep":
+		return nil, nil, 0, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Err: err}
+	case phase == "exec":
+		return nil, nil, 1, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Attempts: 1, Err: err}
+	default:
+		return nil, out, 1, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Attempts: 1, Err: err}
+	}
+	if action == "" {
+		action = "default"
+	}
+	act := n.action(action)
+	if act == nil {
+		return nil, out, attempts, &NodeError{Node: n.name, Kind: Internal, Phase: "post", Attempts: attempts,
+			Err: Errorf(Internal, "type %s returned action %q, which it does not declare", n.typ.Name, action)}
+	}
+	return act, out, attempts, nil
+}
+
+// plainPhases calls prep, exec and post under one panic guard; phase names the phase
+// that failed or panicked. The phases are those of visitNode, in r.phase as there for
+// a goroutine that node code ends.
+func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (out any, action, phase string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			phase, err = r.phase, WithKind(Internal, &panicError{value: p})
+			if phase == "exec" {
+				out = nil
+			}
+		}
+	}()
+	r.phase = "prep"
+	in, err := n.impl.Prep(v)
+	if err != nil {
+		return nil, "", "prep", containError(err)
+	}
+	r.phase = "exec"
+	r.calls[n.index]++
+	a.call = r.calls[n.index]
+	if out, err = n.impl.Exec(ctx, a, in); err != nil {
+		return nil, "", "exec", containError(err)
+	}
+	r.phase = "post"
+	if action, err = n.impl.Post(v, in, out); err != nil {
+		return out, "", "post", containError(err)
+	}
+	return out, action, "", nil
+}
