@@ -61,10 +61,15 @@ type node struct {
 	// rejected is the error of a call the breaker refuses: the same for every refusal,
 	// so a rejected visit formats nothing.
 	rejected error
-	timeout  time.Duration
-	bulkhead *policy.Bulkhead
-	bulkWait time.Duration
-	fallback *node
+	// rejection is the failure of a visit whose first attempt the breaker refused and
+	// rejectionStep its step record: the same for every such visit, so shared by them
+	// (a NodeError is read-only once made; see NodeError).
+	rejection     *NodeError
+	rejectionStep *StepFail
+	timeout       time.Duration
+	bulkhead      *policy.Bulkhead
+	bulkWait      time.Duration
+	fallback      *node
 	// compose is what a node of type map, parallel or workflow runs; nil for others.
 	compose *composite
 
@@ -376,6 +381,8 @@ func (g *Graph) compileNode(n *node, w *schema.Workflow, reg *Registry, ds *sche
 		if n.breaker != nil {
 			n.breakerCounts(w.Breaker(b))
 			n.rejected = WithKind(CircuitOpen, fmt.Errorf("%w: breaker %q rejected the call", ErrCircuitOpen, b))
+			n.rejection = &NodeError{Node: n.name, Kind: CircuitOpen, Phase: "exec", Attempts: 1, Err: n.rejected}
+			n.rejectionStep = &StepFail{Kind: CircuitOpen, Phase: "exec", Message: ShortMessage(n.rejected)}
 		}
 	}
 	n.timeout = sn.Timeout

@@ -114,7 +114,7 @@ func (r *run) afterGoexit(ctx context.Context) {
 		nerr.Err = WithKind(Internal, fmt.Errorf("runtime.Goexit outside any node's phase (a Tracer or Journal?): %w", nerr.Err))
 	}
 	nerr.Err = WithKind(Internal, nerr.Err)
-	r.res.Failures = append(r.res.Failures, nerr)
+	r.addFailure(nerr)
 	status := StatusFailed
 	if r.interrupting {
 		status = StatusCanceled

@@ -105,7 +105,8 @@ var (
 	ErrUnrouted = errors.New("failure not handled")
 )
 
-// NodeError is the final failure of one node visit, as routing sees it.
+// NodeError is the final failure of one node visit, as routing sees it. It is read-only
+// once made: the visits that a breaker refuses share one.
 type NodeError struct {
 	Node string
 	Kind Kind

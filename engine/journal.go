@@ -107,8 +107,10 @@ type journalState struct {
 	// commit's cost independent of the shared store's size.
 	touched    map[string]struct{}
 	allTouched bool
-	// failures and degradations count what earlier checkpoints already carry.
-	failures, degradations int
+	// pending holds the failures since the last checkpoint; degradations counts what
+	// earlier checkpoints already carry.
+	pending      []*NodeError
+	degradations int
 	// handlerEntry is the Seq of the last visit routed to the error handler, and
 	// firstFailed the Seq of the visit that first declared the run failed.
 	handlerEntry, firstFailed int
@@ -136,10 +138,11 @@ func (r *run) commit(n, next *node, failure *NodeError) error {
 		}
 		cp.Input = b
 	}
-	for _, f := range r.res.Failures[j.failures:] {
+	for _, f := range j.pending {
 		cp.Failures = append(cp.Failures, *recordOf(f))
 	}
-	j.failures = len(r.res.Failures)
+	clear(j.pending)
+	j.pending = j.pending[:0]
 	cp.Degradations = r.res.Degradations[j.degradations:]
 	j.degradations = len(r.res.Degradations)
 	if r.last.Route == "error_handler" {

@@ -76,7 +76,7 @@ func (r *run) computeOutput(s Status, err error) (Status, error) {
 		v, eerr := o.prog.eval(&r.vm, r.env)
 		if eerr != nil {
 			nerr := &NodeError{Node: "output", Kind: KindOf(eerr), Phase: "output", Err: fmt.Errorf("output.%s: %w", o.name, eerr)}
-			r.res.Failures = append(r.res.Failures, nerr)
+			r.addFailure(nerr)
 			if s == StatusSuccess || s == StatusDegraded {
 				// The reason for the status; a run that already failed keeps its own.
 				r.res.Degradations = append(r.res.Degradations, "output: "+ShortMessage(nerr.Err))

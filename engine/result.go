@@ -54,8 +54,12 @@ type Result struct {
 	// Output holds the workflow's output values, computed when the run ended (nil when
 	// the workflow declares none).
 	Output map[string]any `json:"output,omitempty"`
-	// Failures holds every node failure, handled or not, in order.
+	// Failures holds the node failures, handled or not, in order: the first
+	// RunOptions.PathLimit of them, as Path keeps the first steps, so that a long run
+	// failing over and over keeps bounded memory.
 	Failures []*NodeError `json:"-"`
+	// FailuresDropped counts the failures beyond the limit that Failures does not keep.
+	FailuresDropped int `json:"failures_dropped,omitempty"`
 	// Degradations are the reasons for a degraded or failed status.
 	Degradations []string `json:"degradations,omitempty"`
 	// Err is the failure that ended the run, for failed and canceled runs.

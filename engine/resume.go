@@ -154,7 +154,7 @@ func (r *run) resumeFrom(s *RunState) (*node, *NodeError, error) {
 	r.handled, r.degraded, r.failed = s.handled, s.degraded, s.failed
 	r.seq = s.TraceSeq
 	if r.journal != nil {
-		r.journal.failures, r.journal.degradations = len(r.res.Failures), len(r.res.Degradations)
+		r.journal.degradations = len(r.res.Degradations)
 	}
 	return at, s.Failure.NodeError(), nil
 }

@@ -55,6 +55,9 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (*nodeAction, an
 	}
 	ex := r.execute(ctx, n, v, input)
 	if ex.err != nil {
+		if ex.err == n.rejected && ex.attempts == 1 && !ex.exhausted {
+			return nil, nil, 1, n.rejection
+		}
 		e := fail("exec", ex.attempts, ex.err, "")
 		e.exhausted = ex.exhausted
 		return nil, nil, ex.attempts, e
@@ -155,7 +158,9 @@ func (r *run) chooseOf(n *node, act *nodeAction, action string, result any, fail
 // then Go) → an edge for the failure action → the node's fallback → the workflow's error
 // handler. It returns nil when nothing handles the failure.
 func (r *run) routeFailure(n *node, v *Visit, result any, nerr *NodeError, action string) (next *node, act, route, guard string) {
-	r.setEnv(n, result, nerr, nerr.Attempts)
+	if len(n.onError) > 0 {
+		r.setEnv(n, result, nerr, nerr.Attempts)
+	}
 	for _, h := range n.onError {
 		if h.when != nil {
 			ok, err := h.when.test(&r.vm, r.env)

@@ -281,6 +281,29 @@ func (r *run) since() Duration {
 	return Duration(r.clock.Now().Sub(r.start))
 }
 
+// addFailure keeps a failure in the result while under the path limit, counting the
+// rest; a journal commits every one.
+func (r *run) addFailure(e *NodeError) {
+	if r.journal != nil {
+		r.journal.pending = append(r.journal.pending, e)
+	}
+	if len(r.res.Failures) < r.pathLimit {
+		r.res.Failures = append(r.res.Failures, e)
+		return
+	}
+	r.res.FailuresDropped++
+}
+
+// replaceFailure puts e in old's place, old being the failure added last.
+func (r *run) replaceFailure(old, e *NodeError) {
+	if j := r.journal; j != nil && len(j.pending) > 0 && j.pending[len(j.pending)-1] == old {
+		j.pending[len(j.pending)-1] = e
+	}
+	if n := len(r.res.Failures); n > 0 && r.res.Failures[n-1] == old {
+		r.res.Failures[n-1] = e
+	}
+}
+
 // record keeps a step in the result's path while under the path limit, counting the rest.
 func (r *run) record(st *Step) {
 	if r.journal != nil {
@@ -338,7 +361,7 @@ func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
 		if steps >= r.maxSteps {
 			err := &NodeError{Node: cur.name, Kind: Internal, Phase: "route",
 				Err: fmt.Errorf("%w: %d visits without reaching an end; raise max_steps or check the cycle through %q", ErrMaxSteps, r.maxSteps, cur.name)}
-			r.res.Failures = append(r.res.Failures, err)
+			r.addFailure(err)
 			r.finish(StatusFailed, err)
 			return
 		}
@@ -382,7 +405,7 @@ func (r *run) afterStep(ctx context.Context, at, next *node, failure *NodeError)
 	if r.journal != nil && r.last.Route != "canceled" {
 		if err := r.commit(at, next, failure); err != nil {
 			nerr := &NodeError{Node: at.name, Kind: Internal, Phase: "journal", Err: err}
-			r.res.Failures = append(r.res.Failures, nerr)
+			r.addFailure(nerr)
 			r.finish(StatusFailed, nerr)
 			return true
 		}
@@ -400,7 +423,7 @@ func (r *run) afterStep(ctx context.Context, at, next *node, failure *NodeError)
 func (r *run) interrupted(ctx context.Context, at *node) {
 	nerr := &NodeError{Node: at.name, Kind: Canceled, Phase: "route",
 		Err: WithKind(Canceled, fmt.Errorf("run interrupted at node %q: %w", at.name, context.Cause(ctx)))}
-	r.res.Failures = append(r.res.Failures, nerr)
+	r.addFailure(nerr)
 	if h := r.g.errorHandler; h != nil && at != h {
 		r.emit(Event{Kind: EventFallback, Node: at.name, To: h.name, ErrKind: Canceled, Message: "error_handler"})
 		r.interrupting = true
@@ -482,14 +505,18 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) (*node, *NodeError) {
 	v, st := &r.visit, &r.st
 	r.phase = "route"
-	st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
+	if nerr == n.rejection {
+		st.Failure = n.rejectionStep
+	} else {
+		st.Failure = &StepFail{Kind: nerr.Kind, Phase: nerr.Phase, Message: ShortMessage(nerr.Err)}
+	}
 	if ctx.Err() != nil {
 		// The cancellation caused this failure: loop's interruption handles it.
 		st.Route = "canceled"
 		r.record(st)
 		return nil, nil
 	}
-	r.res.Failures = append(r.res.Failures, nerr)
+	r.addFailure(nerr)
 	fa := failureAction(nerr)
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: fa, ErrKind: nerr.Kind, Message: ShortMessage(nerr.Err)})
@@ -498,6 +525,12 @@ func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) 
 	st.Action, st.Route, st.Guard = fa, route, guard
 	if next == nil {
 		r.record(st)
+		if nerr == n.rejection {
+			// The node's rejection is shared by its visits: this one gets its own.
+			own := *nerr
+			r.replaceFailure(nerr, &own)
+			nerr = &own
+		}
 		nerr.Err = fmt.Errorf("%w: %w", ErrUnrouted, nerr.Err)
 		r.res.Err = nerr
 		return nil, nil
