@@ -83,7 +83,7 @@ func (c compositeNode) Prep(v *Visit) (any, error) {
 	case schema.TypeMap:
 		items := comp.literal
 		if comp.items != nil {
-			val, err := comp.items.eval(&r.vm, r.env)
+			val, err := comp.items.eval(&r.vm, r.exprEnv())
 			if err != nil {
 				return nil, err
 			}
@@ -100,7 +100,7 @@ func (c compositeNode) Prep(v *Visit) (any, error) {
 			input = map[string]any{}
 		}
 		for _, t := range comp.inputT {
-			val, err := t.eval(&r.vm, r.env)
+			val, err := t.eval(&r.vm, r.exprEnv())
 			if err != nil {
 				return nil, err
 			}
@@ -218,7 +218,7 @@ const streamChild uint64 = 64
 func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope string, key int, cr *childRun, shared map[string]any) childOutcome {
 	pr := f.parent
 	if !cr.ownInput {
-		cr.input, cr.env = pr.input, pr.env["env"].(map[string]any)
+		cr.input, cr.env = pr.input, pr.envVals
 	} else {
 		env, err := envValues(bg.g.spec, pr.envLookup)
 		if err != nil {
@@ -261,9 +261,10 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 	o := childOutcome{status: res.Status, err: res.Err, degradations: res.Degradations}
 	switch {
 	case bg.value != nil:
-		r.env["result"], r.env["node"], r.env["attempt"] = nil, "", 0
-		r.vm.begin(context.Background(), bg.g.exprLimits, r.env)
-		v, eerr := bg.value.eval(&r.vm, r.env)
+		env := r.exprEnv()
+		env["result"], env["node"], env["attempt"] = nil, "", 0
+		r.vm.begin(context.Background(), bg.g.exprLimits)
+		v, eerr := bg.value.eval(&r.vm, r.exprEnv())
 		if eerr != nil && o.err == nil {
 			o.status, o.err = StatusFailed, fmt.Errorf("output: %w", eerr)
 		}

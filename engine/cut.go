@@ -139,7 +139,7 @@ func (r *run) startWorker() *execWorker {
 	w.relay.notify = make(chan struct{}, 1)
 	w.att = Attempt{r: r, rng: newStream(), relay: &w.relay,
 		clock: relayClock{Clock: r.clock, relay: &w.relay}}
-	go w.serve(r)
+	goDriven(func() { w.serve(r) })
 	return w
 }
 
@@ -193,6 +193,7 @@ func (r *run) callExecCut(ctx, actx context.Context, n *node, v *Visit, input an
 		w.relay.take(true)
 		close(w.jobs) // the worker ends when its exec returns
 		r.worker = nil
+		r.leaked = true // the worker holds the run until exec returns
 	}
 	return out, err
 }

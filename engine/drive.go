@@ -22,20 +22,39 @@ func (r *run) drive(ctx context.Context) {
 		r.loop(ctx)
 		return
 	}
-	r.ctx, r.done = ctx, make(chan any, 1)
+	r.ctx = ctx
+	if r.done == nil {
+		r.done = make(chan any, 1)
+	}
 	// The watch serves the hang watchdog, which never guards a task of a virtual-time
 	// scheduler (see bounded).
 	if r.virtual && r.task == nil && ctx.Done() != nil {
-		defer r.watchCancel(ctx)()
+		stop := r.watchCancel(ctx)
+		defer func() {
+			if !stop() {
+				r.leaked = true // the watch may be running: it reads the run
+			}
+		}()
 	}
-	owner := new(byte)
-	r.owner.Store(owner)
-	goDriven(func() { r.guard(ctx, r.done, r.loop, owner) })
+	first := r.owner.Add(1)
+	if r.driveLoop == nil {
+		r.driveLoop = func() { r.guard(r.ctx, r.done, (*run).loop, r.owner.Load()) }
+	}
+	goDriven(r.driveLoop)
 	p := <-r.done
 	if g := r.hang.Load(); g != nil {
 		g.mu.Lock()
-		r.watchdog.Stop()
+		if !r.watchdog.Stop() && g.armed {
+			r.leaked = true // the watchdog is firing: it reads the run
+		}
+		g.armed = false
 		g.mu.Unlock()
+	}
+	if r.owner.Load() != first {
+		// Node code ended the loop's goroutine, or the watchdog took the run over from
+		// a hung exec that may still return: a goroutine other than the caller's can
+		// still reach the run.
+		r.leaked = true
 	}
 	if p != nil {
 		panic(p)
@@ -46,7 +65,7 @@ func (r *run) drive(ctx context.Context) {
 // returns or panics. When node code ends the goroutine with runtime.Goexit, the run goes
 // on on a fresh goroutine; when the goroutine is no longer the run's owner (the watchdog
 // took the run over from a hung exec), it ends silently.
-func (r *run) guard(ctx context.Context, done chan<- any, f func(context.Context), owner *byte) {
+func (r *run) guard(ctx context.Context, done chan<- any, f func(*run, context.Context), owner uint64) {
 	returned := false
 	defer func() {
 		if returned {
@@ -74,11 +93,10 @@ func (r *run) guard(ctx context.Context, done chan<- any, f func(context.Context
 			done <- p
 			return
 		}
-		next := new(byte) // runtime.Goexit: recover sees no panic
-		r.owner.Store(next)
-		go r.guard(ctx, done, r.afterGoexit, next)
+		next := r.owner.Add(1) // runtime.Goexit: recover sees no panic
+		go r.guard(ctx, done, (*run).afterGoexit, next)
 	}()
-	f(ctx)
+	f(r, ctx)
 	returned = true
 }
 

@@ -30,7 +30,14 @@ func envType(vars []*schema.EnvVar) types.Map {
 }
 
 // envValues reads the run's env through lookup, boxed for the expression environment.
+// noEnv is the env: of a workflow that declares none, shared by its runs (expressions
+// cannot change a map).
+var noEnv = map[string]any{}
+
 func envValues(w *schema.Workflow, lookup func(string) (string, bool)) (map[string]any, error) {
+	if len(w.Env) == 0 {
+		return noEnv, nil
+	}
 	vals, err := w.EnvValues(lookup)
 	if err != nil {
 		return nil, err

@@ -279,7 +279,8 @@ func (g *GuardError) Error() string {
 // reached is an error of kind Limit, a canceled run's context one of kind Canceled.
 func (p *program) eval(m *exprVM, env map[string]any) (any, error) {
 	if !m.ready {
-		m.begin(nil, DefaultExprLimits, env)
+		m.begin(nil, DefaultExprLimits)
+		env[budgetName] = &m.budget
 	}
 	m.budget.reset()
 	out, err := m.vm.Run(p.prog, env)

@@ -39,7 +39,8 @@ func BenchmarkExprBounded(b *testing.B) {
 		})
 		b.Run(c.name+"/bounded", func(b *testing.B) {
 			var m exprVM
-			m.begin(context.Background(), DefaultExprLimits, env)
+			m.begin(context.Background(), DefaultExprLimits)
+			env[budgetName] = &m.budget
 			b.ReportAllocs()
 			for b.Loop() {
 				m.budget.reset()

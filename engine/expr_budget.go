@@ -379,15 +379,15 @@ type exprVM struct {
 	ready  bool
 }
 
-// begin prepares the machine for a visit: the limits of the graph, the run's context and
-// (once per run) the budget's place in the environment.
-func (m *exprVM) begin(ctx context.Context, limits ExprLimits, env map[string]any) {
+// begin prepares the machine for a visit: the run's context and (once per run) the
+// limits of the graph. The budget's place in the environment is the run's to fill
+// (run.exprEnv).
+func (m *exprVM) begin(ctx context.Context, limits ExprLimits) {
 	m.budget.ctx = ctx
 	if !m.ready {
 		m.budget.maxSteps, m.budget.maxBytes = limits.Steps, limits.Bytes
 		// expr's own counter charges ranges, list and map literals per element.
 		m.vm.MemoryBudget = uint(limits.Bytes / wordSize)
-		env[budgetName] = &m.budget
 		m.ready = true
 	}
 }

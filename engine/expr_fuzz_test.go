@@ -70,7 +70,8 @@ func evalBoth(t testing.TB, src string) (bounded, written any, ok bool) {
 		t.Fatalf("%q compiles but its bounded form does not: %v", src, err)
 	}
 	var m exprVM
-	m.begin(context.Background(), ExprLimits{Steps: 20_000, Bytes: 1 << 20}, env)
+	m.begin(context.Background(), ExprLimits{Steps: 20_000, Bytes: 1 << 20})
+	env[budgetName] = &m.budget
 	m.budget.reset()
 	bounded, berr := m.vm.Run(prog, env)
 	var le *LimitError

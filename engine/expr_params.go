@@ -78,7 +78,7 @@ func (r *run) evalParams(n *node, v *Visit) (map[string]any, error) {
 		traced = make(map[string]any, len(n.templates))
 	}
 	for _, t := range n.templates {
-		val, err := t.eval(&r.vm, r.env)
+		val, err := t.eval(&r.vm, r.exprEnv())
 		if err != nil {
 			return nil, fmt.Errorf("params.%s: %w", schema.PathString(t.path), err)
 		}

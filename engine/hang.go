@@ -41,7 +41,8 @@ type hangGuard struct {
 	ticket        policy.Ticket
 	deadline      time.Time // virtual
 	bulkhead      bool      // the attempt holds a bulkhead slot
-	clock         Clock     // the run's clock as the guarded exec sees it
+	clock         Clock     // the run's clock as the guarded exec sees it (a guardClock)
+	runClock      Clock     // the run's own clock
 	armed         bool      // the watchdog is set to fire
 	// att is the guarded exec's Attempt, its own so that a run which moved on never
 	// shares one with a hung exec.
@@ -58,10 +59,7 @@ const (
 
 // guardClock is the run's virtual clock as a guarded exec sees it: a sleep (which takes
 // no real time) holds the guard, so it happens entirely before a takeover or not at all.
-type guardClock struct {
-	Clock
-	g *hangGuard
-}
+type guardClock struct{ g *hangGuard }
 
 func (c guardClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.g.mu.Lock()
@@ -69,8 +67,16 @@ func (c guardClock) Sleep(ctx context.Context, d time.Duration) error {
 	if c.g.state == hangAbandoned {
 		return ErrAttemptAbandoned
 	}
-	return c.Clock.Sleep(ctx, d)
+	return c.g.runClock.Sleep(ctx, d)
 }
+
+func (c guardClock) Now() time.Time { return c.g.runClock.Now() }
+
+func (c guardClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return c.g.runClock.WithTimeout(ctx, d)
+}
+
+func (c guardClock) After(d time.Duration) <-chan time.Time { return c.g.runClock.After(d) }
 
 // callExecWatched runs a timed attempt's exec on a virtual clock under the watchdog. If
 // the watchdog takes the run over meanwhile, it never returns: the goroutine ends when
@@ -80,10 +86,11 @@ func (r *run) callExecWatched(actx context.Context, n *node, v *Visit, input any
 	g := r.hang.Load()
 	if g == nil {
 		g = &hangGuard{}
-		g.clock = guardClock{Clock: r.clock, g: g}
+		g.clock = guardClock{g: g}
 		g.att.rng = newStream()
 		r.hang.Store(g)
 	}
+	g.runClock = r.clock // a reused run's guard may have served another clock
 	// Everything the run loop writes for this attempt is written before the guard is
 	// taken, so a takeover sees it.
 	r.phase = "exec"
@@ -162,15 +169,14 @@ func (r *run) onHang() {
 	}
 	g.state = hangAbandoned
 	r.hang.Store(nil) // the next timed attempt gets a fresh guard
-	owner := new(byte)
-	r.owner.Store(owner)
+	owner := r.owner.Add(1)
 	g.mu.Unlock()
-	r.guard(r.ctx, r.done, r.afterHang(g), owner)
+	r.guard(r.ctx, r.done, afterHang(g), owner)
 }
 
 // afterHang continues the run after the watchdog abandoned g's attempt.
-func (r *run) afterHang(g *hangGuard) func(context.Context) {
-	return func(ctx context.Context) {
+func afterHang(g *hangGuard) func(*run, context.Context) {
+	return func(r *run, ctx context.Context) {
 		n := g.n
 		if vc, ok := r.clock.(advancer); ok && !g.deadline.IsZero() {
 			vc.Advance(g.deadline.Sub(vc.Now()))

@@ -63,17 +63,18 @@ func (r *run) computeOutput(s Status, err error) (Status, error) {
 	if len(r.g.output) == 0 {
 		return s, err
 	}
-	r.env["result"], r.env["node"], r.env["attempt"] = nil, "", 0
-	info := r.env["error"].(*ErrorInfo)
+	env := r.exprEnv()
+	env["result"], env["node"], env["attempt"] = nil, "", 0
+	info := env["error"].(*ErrorInfo)
 	*info = ErrorInfo{}
 	if ne, ok := err.(*NodeError); ok && ne != nil {
 		*info = ErrorInfo{Kind: string(ne.Kind), Message: ne.Err.Error(), Node: ne.Node, Action: failureAction(ne), Attempts: ne.Attempts}
 	}
 	// A canceled run still computes what it can, within the limits but not the context.
-	r.vm.begin(context.Background(), r.g.exprLimits, r.env)
+	r.vm.begin(context.Background(), r.g.exprLimits)
 	out := make(map[string]any, len(r.g.output))
 	for _, o := range r.g.output {
-		v, eerr := o.prog.eval(&r.vm, r.env)
+		v, eerr := o.prog.eval(&r.vm, env)
 		if eerr != nil {
 			nerr := &NodeError{Node: "output", Kind: KindOf(eerr), Phase: "output", Err: fmt.Errorf("output.%s: %w", o.name, eerr)}
 			r.addFailure(nerr)

@@ -27,7 +27,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (*nodeAction, an
 		}
 		return e
 	}
-	r.vm.begin(ctx, r.g.exprLimits, r.env)
+	r.vm.begin(ctx, r.g.exprLimits)
 	if len(n.beforePrep) > 0 {
 		r.setEnv(n, nil, nil, 0)
 	}
@@ -111,10 +111,11 @@ func protect(f func() error) (err error) {
 
 // setEnv fills the reusable expression environment for node n.
 func (r *run) setEnv(n *node, result any, failure *NodeError, attempts int) {
-	r.env["result"] = result
-	r.env["node"] = n.nameVal
-	r.env["attempt"] = attempts
-	info := r.env["error"].(*ErrorInfo)
+	env := r.exprEnv()
+	env["result"] = result
+	env["node"] = n.nameVal
+	env["attempt"] = attempts
+	info := env["error"].(*ErrorInfo)
 	*info = ErrorInfo{}
 	if failure != nil {
 		*info = ErrorInfo{Kind: string(failure.Kind), Message: failure.Err.Error(), Node: failure.Node,
@@ -143,7 +144,7 @@ func (r *run) chooseOf(n *node, act *nodeAction, action string, result any, fail
 			r.setEnv(n, result, failure, attempts)
 			envSet = true
 		}
-		ok, err := e.guard.test(&r.vm, r.env)
+		ok, err := e.guard.test(&r.vm, r.exprEnv())
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +164,7 @@ func (r *run) routeFailure(n *node, v *Visit, result any, nerr *NodeError, actio
 	}
 	for _, h := range n.onError {
 		if h.when != nil {
-			ok, err := h.when.test(&r.vm, r.env)
+			ok, err := h.when.test(&r.vm, r.exprEnv())
 			if err != nil {
 				r.logger.Warn("on_error hook failed", "node", n.name, "hook", h.label, "error", err)
 				continue
@@ -220,7 +221,7 @@ func guardSrc(e *edge) string {
 func (r *run) runHooks(n *node, hooks []*hook, v *Visit) error {
 	for _, h := range hooks {
 		if h.when != nil {
-			ok, err := h.when.test(&r.vm, r.env)
+			ok, err := h.when.test(&r.vm, r.exprEnv())
 			if err != nil {
 				return err
 			}
@@ -229,7 +230,7 @@ func (r *run) runHooks(n *node, hooks []*hook, v *Visit) error {
 			}
 		}
 		if h.assert != nil {
-			ok, err := h.assert.test(&r.vm, r.env)
+			ok, err := h.assert.test(&r.vm, r.exprEnv())
 			if err != nil {
 				return err
 			}
@@ -252,7 +253,7 @@ func (r *run) runHooks(n *node, hooks []*hook, v *Visit) error {
 
 func (r *run) assign(h *hook, v *Visit) error {
 	for _, a := range h.set {
-		val, err := a.value.eval(&r.vm, r.env)
+		val, err := a.value.eval(&r.vm, r.exprEnv())
 		if err != nil {
 			return err
 		}

@@ -92,10 +92,14 @@ type run struct {
 	calls  []int
 	faults []*activeFault
 
-	env   map[string]any
-	vm    exprVM
-	visit Visit
-	att   Attempt
+	// env is the expression environment, filled on first use (exprEnv); envVals are
+	// the values of the workflow's env: variables.
+	env       map[string]any
+	envFilled bool
+	envVals   map[string]any
+	vm        exprVM
+	visit     Visit
+	att       Attempt
 	// st is the current visit's step; phase the phase it is in ("" between visits).
 	st    Step
 	phase string
@@ -126,7 +130,12 @@ type run struct {
 	// identifies the goroutine the run belongs to.
 	ctx   context.Context
 	done  chan any
-	owner atomic.Pointer[byte]
+	owner atomic.Uint64
+	// driveLoop starts the loop on a driver; it is made once per run struct.
+	driveLoop func()
+	// leaked says a goroutine other than the caller's may still reach the run once
+	// Run returns (see reuse.go).
+	leaked bool
 
 	journal *journalState
 	resume  *RunState
@@ -137,6 +146,8 @@ type run struct {
 	// start on it: since then subtracts two numbers, building no time.Time.
 	vclock   *VirtualClock
 	startOff time.Duration
+	// wall says clock is the RealClock, whose time since start needs no wall reading.
+	wall     bool
 	seq      int
 	handled  bool
 	failed   bool
@@ -154,15 +165,15 @@ func (g *Graph) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	}
 	r.drive(ctx)
 	r.stopWorker()
-	return r.res, nil
+	res := r.res
+	r.release()
+	return res, nil
 }
 
 func (g *Graph) newRun(opts RunOptions) (*run, error) {
-	r := &run{
-		g: g, clock: opts.Clock, tracer: opts.Tracer, ctxTracer: contextTracerOf(opts.Tracer), logger: opts.Logger, seed: opts.Seed,
-		scenarioName: opts.Scenario, noBreakers: opts.DisableBreakers, maxSteps: g.maxSteps,
-		visits: make([]int, len(g.nodes)), calls: make([]int, len(g.nodes)), faults: make([]*activeFault, len(g.nodes)),
-	}
+	r := takeRun(g)
+	r.g, r.clock, r.tracer, r.ctxTracer, r.logger, r.seed = g, opts.Clock, opts.Tracer, contextTracerOf(opts.Tracer), opts.Logger, opts.Seed
+	r.scenarioName, r.noBreakers, r.maxSteps = opts.Scenario, opts.DisableBreakers, g.maxSteps
 	r.execRNG.init()
 	r.visitRNG.init()
 	r.jitter.init()
@@ -194,10 +205,7 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	case r.pathLimit < 0:
 		r.pathLimit = int(^uint(0) >> 1)
 	}
-	r.params = maps.Clone(g.params)
-	if r.params == nil {
-		r.params = map[string]any{}
-	}
+	maps.Copy(r.params, g.params)
 	if opts.Scenario != "" {
 		sc, ok := g.scenarios[opts.Scenario]
 		if !ok {
@@ -240,14 +248,7 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	} else if envVals, err = envValues(g.spec, opts.Env); err != nil {
 		return nil, err
 	}
-	// Sized for these eight (ten in a map's body) and the expression budget
-	// exprVM.begin adds, so the map is built once and never grows.
-	r.env = make(map[string]any, 9+2*len(g.names.itemKeys()))
-	r.env["input"], r.env["shared"], r.env["params"], r.env["result"] = r.input, r.shared, r.params, nil
-	r.env["error"], r.env["node"], r.env["attempt"], r.env["env"] = &ErrorInfo{}, "", 0, envVals
-	if c := opts.child; c != nil && g.names.item {
-		r.env["item"], r.env["index"] = c.itemVal, c.index
-	}
+	r.envVals = envVals
 	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	r.visit.r = r
 	r.att = Attempt{r: r, rng: &r.execRNG, clock: r.clock}
@@ -264,6 +265,27 @@ func (r *run) emit(e Event) {
 	r.tracer.Event(e)
 }
 
+// exprEnv returns the run's expression environment, filling it on first use, so that a
+// run which evaluates no expression never builds it.
+func (r *run) exprEnv() map[string]any {
+	if r.envFilled {
+		return r.env
+	}
+	if r.env == nil {
+		// Sized for these nine (eleven in a map's body), so it never grows.
+		r.env = make(map[string]any, 11)
+	}
+	env := r.env
+	env["input"], env["shared"], env["params"], env["result"] = r.input, r.shared, r.params, nil
+	env["error"], env["node"], env["attempt"], env["env"] = &ErrorInfo{}, "", 0, r.envVals
+	env[budgetName] = &r.vm.budget
+	if c := r.compose; c != nil && r.g.names.item {
+		env["item"], env["index"] = c.itemVal, c.index
+	}
+	r.envFilled = true
+	return env
+}
+
 // setStart sets the moment the run's times count from.
 func (r *run) setStart(t time.Time) {
 	r.start = t
@@ -271,12 +293,16 @@ func (r *run) setStart(t time.Time) {
 		r.vclock = vc.virtual()
 		r.startOff = t.Sub(r.vclock.base)
 	}
+	_, r.wall = r.clock.(RealClock)
 }
 
 // since returns the time since the run started, on its clock.
 func (r *run) since() Duration {
 	if r.vclock != nil {
 		return Duration(time.Duration(r.vclock.elapsed.Load()) - r.startOff)
+	}
+	if r.wall {
+		return Duration(time.Since(r.start)) // the monotonic clock alone
 	}
 	return Duration(r.clock.Now().Sub(r.start))
 }

@@ -58,7 +58,7 @@ func (r *run) plainVisit(n *node) bool {
 
 // visitPlain is visitNode for a plain node (see plainVisit).
 func (r *run) visitPlain(ctx context.Context, n *node, v *Visit) (*nodeAction, any, int, *NodeError) {
-	r.vm.begin(ctx, r.g.exprLimits, r.env)
+	r.vm.begin(ctx, r.g.exprLimits)
 	v.params = nil
 	a := &r.att
 	// r, rng and clock are the run's, set once (newRun, prepareAttempt); relay and

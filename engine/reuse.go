@@ -1,0 +1,80 @@
+package engine
+
+import "sync"
+
+// A run's state is a large struct with maps, slices, an expression machine and, for
+// timed attempts on a virtual clock, a watchdog: building it was most of what a short
+// run cost. Graph.Run hands a finished run's struct to the next run, keeping what can
+// be refilled (the per-node counters, the params and expression maps, the expression
+// machine, the watchdog and its guard, the done channel). The Result and everything it
+// holds are the run's own and never reused.
+//
+// A struct is reused only when nothing but the caller's goroutine can reach it once Run
+// returns: not after node code ended the loop's goroutine, not after the watchdog took
+// the run over from a hung exec or an attempt was abandoned on the real clock (those
+// goroutines may still return into the run), not while a timer or cancellation watch
+// may be firing, and never for runs on a backend or runs of composite nodes, whose
+// goroutines belong to others.
+
+var runPool sync.Pool
+
+// takeRun returns a run struct for a run of g: a finished run's, emptied, or a new one.
+func takeRun(g *Graph) *run {
+	r, _ := runPool.Get().(*run)
+	if r == nil {
+		r = &run{}
+	}
+	r.reset(g)
+	return r
+}
+
+// reset empties r for a run of g, keeping the pieces a run refills.
+func (r *run) reset(g *Graph) {
+	n := len(g.nodes)
+	visits, calls, faults := sized(r.visits, n), sized(r.calls, n), sized(r.faults, n)
+	params, env, done, driveLoop, watchdog := r.params, r.env, r.done, r.driveLoop, r.watchdog
+	hang, owner := r.hang.Load(), r.owner.Load()
+	vm := r.vm
+	*r = run{visits: visits, calls: calls, faults: faults, params: params, env: env, done: done,
+		driveLoop: driveLoop, watchdog: watchdog}
+	r.hang.Store(hang)
+	r.owner.Store(owner)
+	if params == nil {
+		r.params = make(map[string]any, len(g.params))
+	}
+	r.vm = vm
+	r.vm.ready = false // the budget goes back into env, with g's limits
+}
+
+// sized returns s cleared to length n, reusing its array when it is large enough.
+func sized[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// release hands r to the next run, unless another goroutine may still reach it.
+func (r *run) release() {
+	if r.leaked || r.backend != nil || r.compose != nil || r.task != nil || r.worker != nil {
+		return
+	}
+	if g := r.hang.Load(); g != nil && g.state != hangIdle {
+		return
+	}
+	// Drop what the finished run pointed to, so a run waiting in the pool keeps
+	// nothing of it alive.
+	r.res, r.shared, r.input, r.ctx, r.tracer, r.ctxTracer, r.logger = nil, nil, nil, nil, nil, nil, nil
+	r.journal, r.resume, r.clock, r.envLookup = nil, nil, nil, nil
+	r.visit, r.att, r.st, r.last = Visit{r: r}, Attempt{}, Step{}, Step{}
+	if g := r.hang.Load(); g != nil {
+		g.att = Attempt{rng: g.att.rng}
+		g.n = nil
+	}
+	clear(r.env)
+	clear(r.params)
+	r.vm.budget.ctx = nil
+	runPool.Put(r)
+}
