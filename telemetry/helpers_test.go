@@ -92,7 +92,18 @@ func spanTree(spans []sdktrace.ReadOnlySpan) string {
 			fmt.Fprintf(&b, "%s  * %s @%s%s\n", ind, e.Name, e.Time.Sub(base), attrText(e.Attributes))
 		}
 		kids := children[s.SpanContext().SpanID().String()]
-		sort.SliceStable(kids, func(i, j int) bool { return kids[i].StartTime().Before(kids[j].StartTime()) })
+		// Start order; siblings starting at one instant (a map's items, a parallel
+		// node's branches) by name and scope, so the text does not hang on end order.
+		sort.SliceStable(kids, func(i, j int) bool {
+			a, b := kids[i], kids[j]
+			if !a.StartTime().Equal(b.StartTime()) {
+				return a.StartTime().Before(b.StartTime())
+			}
+			if attr(a, AttrScope) != "" || attr(b, AttrScope) != "" {
+				return a.Name()+attr(a, AttrScope) < b.Name()+attr(b, AttrScope)
+			}
+			return false
+		})
 		for _, k := range kids {
 			walk(k, depth+1, base)
 		}

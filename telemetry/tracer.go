@@ -47,39 +47,34 @@ const (
 // time: runs given the same Tracer must run one after another (a new run_start begins a
 // new trace). It is safe for concurrent calls.
 //
+// A child run of a composite node (a map's item, a parallel branch, a called workflow)
+// gets a span under the composite node's visit, and its own visit and attempt spans under
+// that, each with kgrun.scope naming the child.
+//
 // A visit is on the hot path of every traced run, so its spans are made with as little
-// as the SDK allows: attribute lists and metric options built once per node, the visit's
-// and attempt's attributes given to their span in one call when it ends (spans are
-// exported only once ended, so what is exported is the same), option slices reused, and
-// one timestamp option shared by the attempt and the visit that end at the same instant.
+// as the SDK allows: attribute lists, span names and metric options built once per node,
+// the visit's and attempt's attributes given to their span in one call when it ends
+// (spans are exported only once ended, so what is exported is the same), option slices
+// reused, and one timestamp option for the events that share an instant.
 type Tracer struct {
 	tracer   trace.Tracer
 	inst     *instruments
 	clock    engine.Clock
+	graph    *engine.Graph
 	workflow string
-	nodes    map[string]*nodeAttrs // precomputed per node, so a visit builds no attribute sets
 	parent   context.Context
 
-	mu       sync.Mutex
-	base     time.Time // the run's clock at At = 0
-	runCtx   context.Context
-	run      trace.Span
-	visitCtx context.Context
-	visit    trace.Span
-	vNode    *nodeAttrs
-	vNumber  int
-	vKind    engine.Kind         // the visit's error kind, set by node_end
-	visitEnd trace.SpanEndOption // the visit's end time, set by node_end; it ends at the next visit or run end
-	action   string              // the open visit's action and next node, set when it ends
-	to       string
-	attempt  trace.Span
-	aNode    *nodeAttrs
-	aNumber  int
-	attStart time.Time
+	mu     sync.Mutex
+	base   time.Time // the run's clock at At = 0
+	root   frame     // the run's spans
+	scopes map[string]*frame
+	bodies map[string]map[string]*nodeAttrs // the nodes of each scope path, built as met
+
+	stampAt  time.Time                // the instant of stampOpt
+	stampOpt trace.SpanEventOption    // the last timestamp option made
 	startOpt [1]trace.SpanStartOption // reused for each span's start timestamp
 	endOpt   [1]trace.SpanEndOption   // reused for each span's end timestamp
 	scratch  []attribute.KeyValue     // reused to build a span's attributes
-	last     *nodeAttrs               // the node looked up last
 }
 
 // New returns a tracer for runs of g on clock (the run's own clock, so spans carry its
@@ -96,61 +91,20 @@ func New(parent context.Context, g *engine.Graph, clock engine.Clock, tp trace.T
 	w := g.Spec()
 	nodes := make(map[string]*nodeAttrs, len(w.Nodes))
 	for _, n := range w.Nodes {
-		nodes[n.Name] = newNodeAttrs(w.Name, n.Name, n.Type.Name)
+		nodes[n.Name] = newNodeAttrs(w.Name, n.Name, n.Name, n.Type.Name)
 	}
-	return &Tracer{tracer: tp.Tracer(ScopeName), inst: inst, clock: clock, workflow: w.Name, nodes: nodes, parent: parent,
-		scratch: make([]attribute.KeyValue, 0, 8)}, nil
+	return &Tracer{tracer: tp.Tracer(ScopeName), inst: inst, clock: clock, graph: g, workflow: w.Name, parent: parent,
+		root: frame{nodes: nodes}, scopes: map[string]*frame{}, bodies: map[string]map[string]*nodeAttrs{},
+		scratch: make([]attribute.KeyValue, 0, 10)}, nil
 }
 
-// nodeAttrs are one node's attributes, built once: the span attributes every visit and
-// attempt carries, and the attempt-latency metric's options by outcome.
-type nodeAttrs struct {
-	span           []attribute.KeyValue
-	visit, attempt string // the spans' names
-	ok             []metric.RecordOption
-	failed         map[engine.Kind][]metric.RecordOption
-	workflow, node string
-}
-
-func newNodeAttrs(workflow, node, typ string) *nodeAttrs {
-	return &nodeAttrs{
-		span:     []attribute.KeyValue{AttrWorkflow.String(workflow), AttrNode.String(node), AttrNodeType.String(typ)},
-		visit:    "visit " + node,
-		attempt:  "attempt " + node,
-		ok:       []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(workflow), AttrNode.String(node), attribute.String("kgrun.outcome", "ok")))},
-		failed:   map[engine.Kind][]metric.RecordOption{},
-		workflow: workflow, node: node,
+// stamp is the timestamp option for at: the last one made when at is its instant (on a
+// virtual clock a visit's events often share one), a new one otherwise.
+func (t *Tracer) stamp(at time.Time) trace.SpanEventOption {
+	if t.stampOpt == nil || !at.Equal(t.stampAt) {
+		t.stampOpt, t.stampAt = trace.WithTimestamp(at), at
 	}
-}
-
-// outcome is the attempt-latency options for an attempt that ended with kind ("" for
-// success).
-func (n *nodeAttrs) outcome(kind engine.Kind) []metric.RecordOption {
-	if kind == "" {
-		return n.ok
-	}
-	o, ok := n.failed[kind]
-	if !ok {
-		o = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(AttrWorkflow.String(n.workflow), AttrNode.String(n.node),
-			attribute.String("kgrun.outcome", "error"), AttrErrorKind.String(string(kind))))}
-		n.failed[kind] = o
-	}
-	return o
-}
-
-// node returns name's attributes; a name the graph does not have (which the engine
-// never sends) gets its own. The last one is kept: an attempt's node is its visit's.
-func (t *Tracer) node(name string) *nodeAttrs {
-	if n := t.last; n != nil && n.node == name {
-		return n
-	}
-	n, ok := t.nodes[name]
-	if !ok {
-		n = newNodeAttrs(t.workflow, name, "")
-		t.nodes[name] = n
-	}
-	t.last = n
-	return n
+	return t.stampOpt
 }
 
 // AttemptContext returns ctx carrying the current attempt's span, so what the node does
@@ -158,44 +112,62 @@ func (t *Tracer) node(name string) *nodeAttrs {
 func (t *Tracer) AttemptContext(ctx context.Context) context.Context {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.attempt == nil {
+	if t.root.attempt == nil {
 		return ctx
 	}
-	return trace.ContextWithSpan(ctx, t.attempt)
+	return trace.ContextWithSpan(ctx, t.root.attempt)
 }
 
 // Event turns one run event into spans, span events and measurements.
 func (t *Tracer) Event(e engine.Event) {
-	if e.Scope != "" {
-		// A child run of a map, parallel or workflow node: its visits happen within the
-		// composite node's visit span and are not exported as spans of their own yet.
-		return
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e.Kind == engine.EventRunStart || e.Kind == engine.EventRunResumed {
+	if e.Scope == "" && (e.Kind == engine.EventRunStart || e.Kind == engine.EventRunResumed) {
 		t.startRun(e)
 		return
 	}
-	if t.run == nil {
+	if t.root.span == nil {
 		return // events of a run this tracer did not see start
 	}
 	at := t.base.Add(time.Duration(e.At))
+	f := &t.root
+	if e.Scope != "" {
+		switch e.Kind {
+		case engine.EventScopeStart:
+			t.startScope(&e, at)
+			return
+		case engine.EventScopeEnd:
+			if f := t.scopes[e.Scope]; f != nil {
+				t.endScope(f, at, e.Status, e.Message)
+			}
+			return
+		}
+		if f = t.scopes[e.Scope]; f == nil {
+			return // events of a child this tracer did not see start
+		}
+	}
 	switch e.Kind {
 	case engine.EventNodeStart:
-		t.endVisit()
-		n := t.node(e.Node)
-		t.vNode, t.vNumber, t.vKind, t.visitEnd = n, e.Visit, "", nil
-		t.startOpt[0] = trace.WithTimestamp(at)
-		t.visitCtx, t.visit = t.tracer.Start(t.runCtx, n.visit, t.startOpt[:]...)
+		t.startVisit(f, &e, at)
 	case engine.EventAttempt:
-		t.endAttempt(at, nil, nil)
-		n := t.node(e.Node)
-		t.startOpt[0] = trace.WithTimestamp(at)
-		_, t.attempt = t.tracer.Start(t.visitCtx, n.attempt, t.startOpt[:]...)
-		t.aNode, t.aNumber, t.attStart = n, e.Attempt, at
+		t.startAttempt(f, &e, at)
 	case engine.EventAttemptFailed:
-		t.endAttempt(at, nil, &e)
+		t.endAttempt(f, at, nil, &e)
+	case engine.EventNodeEnd:
+		t.nodeEnd(f, &e, at)
+	case engine.EventTransition:
+		f.to = e.To
+	case engine.EventRunEnd:
+		t.endRun(&e, at)
+	default:
+		t.policyEvent(f, &e, at)
+	}
+}
+
+// policyEvent records what the policies did as span events: faults, retries and their
+// waits, breakers, fallbacks, hooks.
+func (t *Tracer) policyEvent(f *frame, e *engine.Event, at time.Time) {
+	switch e.Kind {
 	case engine.EventFaultInjected:
 		ts := trace.WithTimestamp(at)
 		attrs := []attribute.KeyValue{AttrAttempt.Int(e.Attempt)}
@@ -204,24 +176,24 @@ func (t *Tracer) Event(e engine.Event) {
 		}
 		if e.Delay > 0 {
 			attrs = append(attrs, AttrWait.String(e.Delay.String()))
-			t.current().AddEvent("wait", ts, trace.WithAttributes(AttrWait.String(e.Delay.String()), AttrReason.String("injected latency")))
+			f.current().AddEvent("wait", ts, trace.WithAttributes(AttrWait.String(e.Delay.String()), AttrReason.String("injected latency")))
 		}
-		t.current().AddEvent("fault_injected", ts, trace.WithAttributes(attrs...))
+		f.current().AddEvent("fault_injected", ts, trace.WithAttributes(attrs...))
 	case engine.EventRetryScheduled:
-		t.endAttempt(at, nil, nil)
+		t.endAttempt(f, at, nil, nil)
 		ts := trace.WithTimestamp(at)
-		t.inst.retries.Add(context.Background(), 1, metric.WithAttributes(AttrWorkflow.String(t.workflow), AttrNode.String(e.Node), AttrErrorKind.String(string(e.ErrKind))))
+		t.inst.retries.Add(context.Background(), 1, t.node(f, e.Node).retry(e.ErrKind)...)
 		attrs := []attribute.KeyValue{AttrAttempt.Int(e.Attempt), AttrErrorKind.String(string(e.ErrKind)), AttrWait.String(e.Delay.String())}
 		if e.RetryAfter > 0 {
 			attrs = append(attrs, attribute.String("kgrun.retry_after", e.RetryAfter.String()))
 		}
-		t.span().AddEvent("retry", ts, trace.WithAttributes(attrs...))
-		t.span().AddEvent("wait", ts, trace.WithAttributes(AttrWait.String(e.Delay.String()), AttrReason.String("retry")))
+		f.open().AddEvent("retry", ts, trace.WithAttributes(attrs...))
+		f.open().AddEvent("wait", ts, trace.WithAttributes(AttrWait.String(e.Delay.String()), AttrReason.String("retry")))
 	case engine.EventBreakerState:
 		t.inst.breaker.Record(context.Background(), breakerLevel(e.State), metric.WithAttributes(AttrBreaker.String(e.Breaker)))
-		t.current().AddEvent("breaker_transition", trace.WithTimestamp(at), trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrFrom.String(e.From), AttrState.String(e.State)))
+		f.current().AddEvent("breaker_transition", trace.WithTimestamp(at), trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrFrom.String(e.From), AttrState.String(e.State)))
 	case engine.EventBreakerRejected:
-		t.span().AddEvent("breaker_rejected", trace.WithTimestamp(at), trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrAttempt.Int(e.Attempt), AttrErrorKind.String(string(e.ErrKind))))
+		f.open().AddEvent("breaker_rejected", trace.WithTimestamp(at), trace.WithAttributes(AttrBreaker.String(e.Breaker), AttrAttempt.Int(e.Attempt), AttrErrorKind.String(string(e.ErrKind))))
 	case engine.EventFallback:
 		attrs := []attribute.KeyValue{AttrTo.String(e.To), AttrErrorKind.String(string(e.ErrKind)), AttrAction.String(e.Action)}
 		if e.Message == "error_handler" {
@@ -229,7 +201,7 @@ func (t *Tracer) Event(e engine.Event) {
 		} else {
 			attrs = append(attrs, AttrReason.String("fallback"))
 		}
-		t.span().AddEvent("fallback", trace.WithTimestamp(at), trace.WithAttributes(attrs...))
+		f.open().AddEvent("fallback", trace.WithTimestamp(at), trace.WithAttributes(attrs...))
 	case engine.EventHook:
 		attrs := []attribute.KeyValue{AttrHook.String(e.Hook)}
 		if e.Action != "" {
@@ -238,39 +210,16 @@ func (t *Tracer) Event(e engine.Event) {
 		if e.ErrKind != "" {
 			attrs = append(attrs, AttrErrorKind.String(string(e.ErrKind)))
 		}
-		t.span().AddEvent("hook", trace.WithTimestamp(at), trace.WithAttributes(attrs...))
-	case engine.EventNodeEnd:
-		// The attempt and the visit end at this instant: one timestamp option for both.
-		end := trace.WithTimestamp(at)
-		t.endAttempt(at, end, nil)
-		if t.visit != nil {
-			t.action = e.Action
-			if e.ErrKind != "" {
-				t.vKind = e.ErrKind
-				t.visit.SetStatus(codes.Error, e.Message)
-			}
-			t.visitEnd = end
-		}
-	case engine.EventTransition:
-		t.to = e.To
-	case engine.EventRunEnd:
-		t.endAttempt(at, nil, nil)
-		t.endVisit()
-		t.run.SetAttributes(AttrStatus.String(string(e.Status)))
-		if e.Status == engine.StatusFailed || e.Status == engine.StatusCanceled {
-			t.run.SetStatus(codes.Error, e.Message)
-		}
-		t.run.End(trace.WithTimestamp(at))
-		t.inst.runs.Add(context.Background(), 1, metric.WithAttributes(AttrWorkflow.String(t.workflow), AttrStatus.String(string(e.Status))))
-		t.run, t.runCtx, t.visitCtx = nil, nil, nil
+		f.open().AddEvent("hook", trace.WithTimestamp(at), trace.WithAttributes(attrs...))
 	}
 }
 
 func (t *Tracer) startRun(e engine.Event) {
-	if t.run != nil { // the previous run never ended: close what it left open
-		t.endAttempt(t.base, nil, nil)
-		t.endVisit()
-		t.run.End()
+	if t.root.span != nil { // the previous run never ended: close what it left open
+		t.endScopes(t.base)
+		t.endAttempt(&t.root, t.base, nil, nil)
+		t.endVisit(&t.root)
+		t.root.span.End()
 	}
 	t.base = t.clock.Now().Add(-time.Duration(e.At))
 	attrs := []attribute.KeyValue{AttrWorkflow.String(t.workflow)}
@@ -281,74 +230,23 @@ func (t *Tracer) startRun(e engine.Event) {
 	if e.Kind == engine.EventRunResumed {
 		attrs = append(attrs, attribute.Bool("kgrun.resumed", true))
 	}
-	t.runCtx, t.run = t.tracer.Start(t.parent, name, trace.WithTimestamp(t.base), trace.WithAttributes(attrs...))
-	t.visitCtx = t.runCtx
+	t.root.ctx, t.root.span = t.tracer.Start(t.parent, name, trace.WithTimestamp(t.base), trace.WithAttributes(attrs...))
+	t.root.visitCtx = t.root.ctx
 }
 
-// endAttempt ends the open attempt span at at (end, when given, is that time's option),
-// as failed when failed is set, and records its latency.
-func (t *Tracer) endAttempt(at time.Time, end trace.SpanEndOption, failed *engine.Event) {
-	if t.attempt == nil {
-		return
+// endRun ends what is open and the run's span, and counts the run.
+func (t *Tracer) endRun(e *engine.Event, at time.Time) {
+	t.endScopes(at)
+	r := &t.root
+	t.endAttempt(r, at, nil, nil)
+	t.endVisit(r)
+	r.span.SetAttributes(AttrStatus.String(string(e.Status)))
+	if e.Status == engine.StatusFailed || e.Status == engine.StatusCanceled {
+		r.span.SetStatus(codes.Error, e.Message)
 	}
-	n := t.aNode
-	t.scratch = append(append(t.scratch[:0], n.span...), AttrVisit.Int(t.vNumber), AttrAttempt.Int(t.aNumber))
-	var kind engine.Kind
-	if failed != nil {
-		kind = failed.ErrKind
-		t.scratch = append(t.scratch, AttrErrorKind.String(string(kind)))
-		t.attempt.SetStatus(codes.Error, failed.Message)
-	}
-	t.attempt.SetAttributes(t.scratch...)
-	if end == nil {
-		end = trace.WithTimestamp(at)
-	}
-	t.endOpt[0] = end
-	t.attempt.End(t.endOpt[:]...)
-	t.inst.attempt.Record(context.Background(), at.Sub(t.attStart).Seconds(), n.outcome(kind)...)
-	t.attempt = nil
-}
-
-// endVisit ends the open visit span where its node ended (or now, if it never did).
-func (t *Tracer) endVisit() {
-	if t.visit == nil {
-		return
-	}
-	t.scratch = append(append(t.scratch[:0], t.vNode.span...), AttrVisit.Int(t.vNumber))
-	if t.action != "" {
-		t.scratch = append(t.scratch, AttrAction.String(t.action))
-		if t.to != "" {
-			t.scratch = append(t.scratch, AttrTo.String(t.to))
-		}
-	}
-	if t.vKind != "" {
-		t.scratch = append(t.scratch, AttrErrorKind.String(string(t.vKind)))
-	}
-	t.visit.SetAttributes(t.scratch...)
-	t.action, t.to = "", ""
-	if t.visitEnd == nil {
-		t.visit.End()
-	} else {
-		t.endOpt[0] = t.visitEnd
-		t.visit.End(t.endOpt[:]...)
-	}
-	t.visit, t.visitCtx, t.visitEnd = nil, t.runCtx, nil
-}
-
-// current is the innermost open span: the attempt's, else the visit's, else the run's.
-func (t *Tracer) current() trace.Span {
-	if t.attempt != nil {
-		return t.attempt
-	}
-	return t.span()
-}
-
-// span is the open visit's span, else the run's.
-func (t *Tracer) span() trace.Span {
-	if t.visit != nil {
-		return t.visit
-	}
-	return t.run
+	r.span.End(trace.WithTimestamp(at))
+	t.inst.runs.Add(context.Background(), 1, metric.WithAttributes(AttrWorkflow.String(t.workflow), AttrStatus.String(string(e.Status))))
+	r.span, r.ctx, r.visitCtx = nil, nil, nil
 }
 
 // breakerLevel is the breaker-state gauge's value: 0 closed, 1 half-open, 2 open.
