@@ -277,6 +277,7 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 	if o.status == StatusFailed && o.err == nil {
 		o.err = errors.New(firstOr(res.Degradations, "the run failed"))
 	}
+	r.release()
 	return o
 }
 

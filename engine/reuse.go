@@ -13,8 +13,8 @@ import "sync"
 // returns: not after node code ended the loop's goroutine, not after the watchdog took
 // the run over from a hung exec or an attempt was abandoned on the real clock (those
 // goroutines may still return into the run), not while a timer or cancellation watch
-// may be firing, and never for runs on a backend or runs of composite nodes, whose
-// goroutines belong to others.
+// may be firing, and never for runs on a backend, whose host schedules their
+// goroutines. A composite node's child run is handed on once its outcome is read.
 
 var runPool sync.Pool
 
@@ -37,10 +37,17 @@ func (r *run) reset(g *Graph) {
 	vm := r.vm
 	*r = run{visits: visits, calls: calls, faults: faults, params: params, env: env, done: done,
 		driveLoop: driveLoop, watchdog: watchdog}
+	r.visit.r = r
 	r.hang.Store(hang)
 	r.owner.Store(owner)
 	if params == nil {
 		r.params = make(map[string]any, len(g.params))
+	} else {
+		clear(params)
+	}
+	clear(env) // a map item's run leaves item and index behind
+	if hang != nil {
+		hang.att = Attempt{rng: hang.att.rng} // nothing of the last run's attempt
 	}
 	r.vm = vm
 	r.vm.ready = false // the budget goes back into env, with g's limits
@@ -58,23 +65,14 @@ func sized[T any](s []T, n int) []T {
 
 // release hands r to the next run, unless another goroutine may still reach it.
 func (r *run) release() {
-	if r.leaked || r.backend != nil || r.compose != nil || r.task != nil || r.worker != nil {
+	if r.leaked || r.backend != nil || r.worker != nil {
 		return
 	}
 	if g := r.hang.Load(); g != nil && g.state != hangIdle {
 		return
 	}
-	// Drop what the finished run pointed to, so a run waiting in the pool keeps
-	// nothing of it alive.
-	r.res, r.shared, r.input, r.ctx, r.tracer, r.ctxTracer, r.logger = nil, nil, nil, nil, nil, nil, nil
-	r.journal, r.resume, r.clock, r.envLookup = nil, nil, nil, nil
-	r.visit, r.att, r.st, r.last = Visit{r: r}, Attempt{}, Step{}, Step{}
-	if g := r.hang.Load(); g != nil {
-		g.att = Attempt{rng: g.att.rng}
-		g.n = nil
-	}
-	clear(r.env)
-	clear(r.params)
-	r.vm.budget.ctx = nil
+	// What the finished run pointed to (its result, shared store, tracer) stays
+	// reachable from the pool until the next run resets the struct or the pool lets
+	// it go at a collection: zeroing it here would cost the write barriers twice.
 	runPool.Put(r)
 }
