@@ -66,6 +66,12 @@ type RunInfo struct {
 	Pending []PendingExec `json:"pending,omitempty"`
 }
 
+// HasResult says whether the run's execution completed, so that it holds the run's
+// result (RunResult reads it).
+func (r RunInfo) HasResult() bool {
+	return r.Execution == executionName(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED)
+}
+
 // Elapsed is the run's wall time so far (until now while it runs).
 func (r RunInfo) Elapsed(now time.Time) time.Duration {
 	if r.Closed.IsZero() {
@@ -256,6 +262,9 @@ func DescribeRun(ctx context.Context, c client.Client, id string) (RunInfo, erro
 		return RunInfo{}, fmt.Errorf("run %s: %w: workflow %s on the cluster is a %s, not a kgrun run", id, ErrNoRun, id, info.GetType().GetName())
 	}
 	r := runInfo(info)
+	if r.Resets, err = resets(ctx, c, id); err != nil {
+		return RunInfo{}, err
+	}
 	for _, a := range d.GetPendingActivities() {
 		p := PendingExec{ActivityID: a.GetActivityId(), Type: a.GetActivityType().GetName(),
 			State: strings.TrimPrefix(a.GetState().String(), "PendingActivityState"), Delivery: int(a.GetAttempt()),
@@ -266,6 +275,20 @@ func DescribeRun(ctx context.Context, c client.Client, id string) (RunInfo, erro
 		r.Pending = append(r.Pending, p)
 	}
 	return r, nil
+}
+
+// resets counts the executions of the run named id before its latest: the times it was
+// resumed. An ID visibility's query language cannot quote counts none.
+func resets(ctx context.Context, c client.Client, id string) (int, error) {
+	if strings.ContainsAny(id, `'"\`) {
+		return 0, nil
+	}
+	resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowType = '%s' AND WorkflowId = '%s'", RunWorkflow, id)})
+	if err != nil {
+		return 0, fmt.Errorf("counting the executions of run %s on Temporal: %w", id, err)
+	}
+	return max(int(resp.GetCount())-1, 0), nil
 }
 
 // RunRequestOf returns the request the run's execution started with (its bundle, seed
