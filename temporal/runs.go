@@ -138,20 +138,30 @@ func recordEnd(wctx workflow.Context, v workflow.Version, res *engine.Result) er
 	return nil
 }
 
-// ListRuns lists the runs on the cluster, newest first, one row per run ID (the latest
-// execution, counting the others as resets).
+// ListRuns lists the runs on the cluster, newest first, one row per run ID: its latest
+// execution, started when its first execution started, counting the others as resets.
+// Every execution is read, and filtered here: the status and the workflow are in the
+// memo, which visibility cannot search, and a run's start is its first execution's.
 func ListRuns(ctx context.Context, c client.Client, namespace string, f RunFilter) ([]RunInfo, error) {
-	// Only the start time goes into the query: the status and the workflow are in the
-	// memo, which visibility cannot search, and every execution of a run is read so that
-	// its resets are counted.
-	q := []string{fmt.Sprintf("WorkflowType = '%s'", RunWorkflow)}
-	if !f.Since.IsZero() {
-		q = append(q, fmt.Sprintf("StartTime >= '%s'", f.Since.UTC().Format(time.RFC3339Nano)))
+	runs, err := listRuns(ctx, c, namespace, fmt.Sprintf("WorkflowType = '%s'", RunWorkflow))
+	if err != nil {
+		return nil, err
 	}
-	if !f.Until.IsZero() {
-		q = append(q, fmt.Sprintf("StartTime < '%s'", f.Until.UTC().Format(time.RFC3339Nano)))
+	runs = slices.DeleteFunc(runs, func(r RunInfo) bool {
+		return (f.Workflow != "" && r.Workflow != f.Workflow) || (f.Status != "" && r.Status != f.Status) ||
+			(!f.Since.IsZero() && r.Started.Before(f.Since)) || (!f.Until.IsZero() && !r.Started.Before(f.Until))
+	})
+	slices.SortStableFunc(runs, func(a, b RunInfo) int { return b.Started.Compare(a.Started) })
+	if f.Limit > 0 && len(runs) > f.Limit {
+		runs = runs[:f.Limit]
 	}
-	req := &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: strings.Join(q, " AND ")}
+	return runs, nil
+}
+
+// listRuns lists the executions the visibility query selects, merged into one row per
+// run ID.
+func listRuns(ctx context.Context, c client.Client, namespace, query string) ([]RunInfo, error) {
+	req := &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query}
 	byID := map[string]int{}
 	var runs []RunInfo
 	for {
@@ -167,32 +177,36 @@ func ListRuns(ctx context.Context, c client.Client, namespace string, f RunFilte
 				runs = append(runs, r)
 				continue
 			}
-			if later(r, runs[i]) {
-				r.Resets = runs[i].Resets
-				runs[i] = r
-			}
-			runs[i].Resets++
+			runs[i] = merge(runs[i], r)
 		}
 		if len(resp.NextPageToken) == 0 {
 			break
 		}
 		req.NextPageToken = resp.NextPageToken
 	}
-	runs = slices.DeleteFunc(runs, func(r RunInfo) bool {
-		return (f.Workflow != "" && r.Workflow != f.Workflow) || (f.Status != "" && r.Status != f.Status)
-	})
-	slices.SortStableFunc(runs, func(a, b RunInfo) int { return b.Started.Compare(a.Started) })
-	if f.Limit > 0 && len(runs) > f.Limit {
-		runs = runs[:f.Limit]
-	}
 	return runs, nil
 }
 
-// later says whether execution a of a run supersedes b: a running one, else the one
-// that closed last.
+// merge folds execution b of a run into the row a: the later execution stands for the
+// run, which started when its first execution did and was reset once more.
+func merge(a, b RunInfo) RunInfo {
+	first := a.Started
+	if b.Started.Before(first) {
+		first = b.Started
+	}
+	resets := a.Resets + b.Resets + 1
+	if later(b, a) {
+		a = b
+	}
+	a.Started, a.Resets = first, resets
+	return a
+}
+
+// later says whether execution a of a run supersedes b: an open one, else the one that
+// closed last.
 func later(a, b RunInfo) bool {
-	if (a.Status == StatusRunning) != (b.Status == StatusRunning) {
-		return a.Status == StatusRunning
+	if a.Closed.IsZero() != b.Closed.IsZero() {
+		return a.Closed.IsZero()
 	}
 	return a.Closed.After(b.Closed)
 }
@@ -262,8 +276,12 @@ func DescribeRun(ctx context.Context, c client.Client, id string) (RunInfo, erro
 		return RunInfo{}, fmt.Errorf("run %s: %w: workflow %s on the cluster is a %s, not a kgrun run", id, ErrNoRun, id, info.GetType().GetName())
 	}
 	r := runInfo(info)
-	if r.Resets, err = resets(ctx, c, id); err != nil {
+	first, resets, err := firstExecution(ctx, c, id)
+	if err != nil {
 		return RunInfo{}, err
+	}
+	if !first.IsZero() && first.Before(r.Started) {
+		r.Started, r.Resets = first, resets
 	}
 	for _, a := range d.GetPendingActivities() {
 		p := PendingExec{ActivityID: a.GetActivityId(), Type: a.GetActivityType().GetName(),
@@ -277,18 +295,18 @@ func DescribeRun(ctx context.Context, c client.Client, id string) (RunInfo, erro
 	return r, nil
 }
 
-// resets counts the executions of the run named id before its latest: the times it was
-// resumed. An ID visibility's query language cannot quote counts none.
-func resets(ctx context.Context, c client.Client, id string) (int, error) {
+// firstExecution returns when the run named id first started and how many times it
+// was reset since, from visibility; zero values for an ID visibility's query language
+// cannot quote, or one visibility does not list yet.
+func firstExecution(ctx context.Context, c client.Client, id string) (time.Time, int, error) {
 	if strings.ContainsAny(id, `'"\`) {
-		return 0, nil
+		return time.Time{}, 0, nil
 	}
-	resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
-		Query: fmt.Sprintf("WorkflowType = '%s' AND WorkflowId = '%s'", RunWorkflow, id)})
-	if err != nil {
-		return 0, fmt.Errorf("counting the executions of run %s on Temporal: %w", id, err)
+	runs, err := listRuns(ctx, c, "", fmt.Sprintf("WorkflowType = '%s' AND WorkflowId = '%s'", RunWorkflow, id))
+	if err != nil || len(runs) == 0 {
+		return time.Time{}, 0, err
 	}
-	return max(int(resp.GetCount())-1, 0), nil
+	return runs[0].Started, runs[0].Resets, nil
 }
 
 // RunRequestOf returns the request the run's execution started with (its bundle, seed

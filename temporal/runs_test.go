@@ -120,7 +120,8 @@ func TestRunInfoReadsTheMemo(t *testing.T) {
 }
 
 // TestLaterExecutionWins: of a run's executions (a resumed run has one per resume), the
-// running one, else the one that closed last, stands for the run.
+// running one, else the one that closed last, stands for the run, which started when
+// its first execution did; the others count as resets, in whatever order they come.
 func TestLaterExecutionWins(t *testing.T) {
 	t0 := engine.Epoch
 	old := RunInfo{Status: StatusCrashed, Closed: t0.Add(time.Second)}
@@ -131,5 +132,19 @@ func TestLaterExecutionWins(t *testing.T) {
 	}
 	if !later(running, newer) || later(newer, running) {
 		t.Error("the running execution does not win")
+	}
+	first := RunInfo{ID: "r", Status: StatusCrashed, Started: t0, Closed: t0.Add(time.Second)}
+	second := RunInfo{ID: "r", Status: StatusCrashed, Started: t0.Add(2 * time.Second), Closed: t0.Add(3 * time.Second)}
+	third := RunInfo{ID: "r", Status: StatusRunning, Started: t0.Add(4 * time.Second)}
+	want := third
+	want.Started, want.Resets = t0, 2
+	for _, order := range [][]RunInfo{{first, second, third}, {third, second, first}, {second, third, first}} {
+		got := order[0]
+		for _, e := range order[1:] {
+			got = merge(got, e)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("merged %+v\nwant  %+v", got, want)
+		}
 	}
 }

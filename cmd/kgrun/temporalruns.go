@@ -225,8 +225,11 @@ func writeUnfinished(w io.Writer, r temporal.RunInfo, t *temporalFlags) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "Status: %s: its workflow execution ended %s after %s, without a result\n", r.Status,
-		strings.ToLower(r.Execution), ms(r.Elapsed(time.Now())))
+	ended := map[string]string{"TimedOut": "timed out", "ContinuedAsNew": "continued as new"}[r.Execution]
+	if ended == "" {
+		ended = strings.ToLower(r.Execution)
+	}
+	fmt.Fprintf(w, "Status: %s (its workflow execution %s after %s, without a result)\n", r.Status, termText(ended), ms(r.Elapsed(time.Now())))
 	fmt.Fprintf(w, "  kgrun resume %s --temporal %s --namespace %s continues it after its last completed step\n",
 		termText(r.ID), termText(t.addr), termText(t.namespace))
 }
