@@ -68,9 +68,10 @@ func (w *Worker) RegisterWorkflows(r WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(bulkheadWorkflow, workflow.RegisterOptions{Name: BulkheadWorkflow})
 }
 
-// Start starts a run on the cluster under the workflow ID id.
+// Start starts a run on the cluster under the workflow ID id, its memo saying what the
+// request runs (the run adds its workflow's name, then how it ended).
 func Start(ctx context.Context, c client.Client, taskQueue, id string, req RunRequest) (client.WorkflowRun, error) {
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, RunWorkflow, req)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue, Memo: requestMemo(req)}, RunWorkflow, req)
 	if err != nil {
 		return nil, fmt.Errorf("starting the run on Temporal: %w", err)
 	}

@@ -74,6 +74,10 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 	if err != nil {
 		return nil, err
 	}
+	memoV := memoVersion(wctx)
+	if err := recordStart(wctx, memoV, g.Spec().Name, req); err != nil {
+		return nil, err
+	}
 	ctx, cancel := runContext(wctx)
 	defer cancel(nil)
 	info := workflow.GetInfo(wctx)
@@ -114,6 +118,9 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 	}
 	if cb, ok := backend.Breakers.(*clusterBreakers); ok && cb.failed != nil {
 		return nil, cb.failed
+	}
+	if err := recordEnd(wctx, memoV, res); err != nil {
+		return nil, err
 	}
 	reply := &RunReply{Result: res.Portable()}
 	if log != nil {

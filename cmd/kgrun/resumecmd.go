@@ -24,6 +24,7 @@ type resumeFlags struct {
 	clockStart string
 	from       int
 	state      stateFlags
+	temporal   temporalFlags
 }
 
 func newResumeFlags() (*flag.FlagSet, *resumeFlags) {
@@ -38,6 +39,7 @@ func newResumeFlags() (*flag.FlagSet, *resumeFlags) {
 	fs.StringVar(&f.trace, "trace", "", "also write this invocation's trace as JSON lines to `FILE`")
 	fs.StringVar(&f.clockStart, "clock-start", "", "for a virtual-time run, continue with the clock at `TIME` (RFC 3339) instead of where its restart point left it")
 	f.state.register(fs, true)
+	f.temporal.register(fs, temporalClient)
 	return fs, f
 }
 
@@ -48,6 +50,9 @@ func resumeCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	pos, code, ok := parseCommand(ctx, fs, args, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if f.temporal.addr != "" {
+		return resumeOnTemporal(ctx, fs, f, pos, stdout, stderr)
 	}
 	if len(pos) != 2 {
 		return usageError(stderr, "resume", fmt.Errorf("usage: kgrun resume RUN_ID FILE: name the run (kgrun runs lists them) and its workflow file (kgrun show RUN_ID says which it was)"))

@@ -86,7 +86,7 @@ func newRunFlags() (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.otel, "otel", false, "export traces and metrics over OTLP/HTTP (configured by the OTEL_EXPORTER_OTLP_* variables; on when they set an endpoint)")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "never show the live progress line on a terminal")
 	f.state.register(fs, true)
-	f.temporal.register(fs, true)
+	f.temporal.register(fs, temporalRun)
 	return fs, f
 }
 

@@ -21,6 +21,8 @@ type listFlags struct {
 	format  string
 	noTrace bool
 	state   stateFlags
+	// temporal, when its address is set, reads runs on a Temporal cluster instead.
+	temporal temporalFlags
 	// "kgrun runs" filters
 	workflow, status, since, until string
 	limit                          int
@@ -41,6 +43,7 @@ func newListFlags(name string) (*flag.FlagSet, *listFlags) {
 		fs.IntVar(&f.limit, "limit", 0, "list at most the `N` newest runs selected")
 	}
 	f.state.register(fs, false)
+	f.temporal.register(fs, temporalClient)
 	return fs, f
 }
 
@@ -98,6 +101,9 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	filter, err := f.filter(time.Now())
 	if err != nil {
 		return usageError(stderr, "runs", err)
+	}
+	if f.temporal.addr != "" {
+		return runsOnTemporal(ctx, fs, f, filter, stdout, stderr)
 	}
 	db, err := f.open("runs")
 	if err != nil {
@@ -233,6 +239,9 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(pos) != 1 {
 		return usageError(stderr, "show", fmt.Errorf("name one run; kgrun runs lists them"))
 	}
+	if f.temporal.addr != "" {
+		return showOnTemporal(ctx, fs, f, pos[0], stdout, stderr)
+	}
 	db, err := f.open("show")
 	if err != nil {
 		return storeError(stderr, "show", err)
@@ -266,17 +275,23 @@ func showCommand(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	fmt.Fprintln(stdout)
 	writeReport(stdout, res, st, meta.Nodes, reportOptions{virtual: meta.VirtualTime})
-	if len(events) > 0 {
-		fmt.Fprintf(stdout, "\nTrace (%s", plural(len(events), "event"))
-		if meta.EventsDropped > 0 {
-			fmt.Fprintf(stdout, "; %d more not kept", meta.EventsDropped)
-		}
-		fmt.Fprintln(stdout, ")")
-		for _, e := range events {
-			fmt.Fprintf(stdout, "  %s\n", termText(eventLine(e)))
-		}
-	}
+	writeTrace(stdout, events, meta.EventsDropped)
 	return exitOK
+}
+
+// writeTrace writes a run's trace after its report, saying how many events were not kept.
+func writeTrace(w io.Writer, events []engine.Event, dropped int) {
+	if len(events) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nTrace (%s", plural(len(events), "event"))
+	if dropped > 0 {
+		fmt.Fprintf(w, "; %d more not kept", dropped)
+	}
+	fmt.Fprintln(w, ")")
+	for _, e := range events {
+		fmt.Fprintf(w, "  %s\n", termText(eventLine(e)))
+	}
 }
 
 // storedRun rebuilds a stored run's result and report statistics from its journal and

@@ -22,15 +22,25 @@ type temporalFlags struct {
 	addr, namespace, taskQueue, sharedState string
 }
 
-func (t *temporalFlags) register(fs *flag.FlagSet, run bool) {
-	what := "work for the Temporal cluster at `HOST:PORT`"
-	if run {
-		what = "run on the Temporal cluster at `HOST:PORT` instead of in this process"
-	}
+// What a command does on the cluster, which decides the Temporal flags it takes.
+const (
+	temporalWork   = iota // kgrun worker: polls a task queue
+	temporalRun           // kgrun FILE: starts runs on a task queue
+	temporalClient        // runs, show, resume: reach runs by ID
+)
+
+func (t *temporalFlags) register(fs *flag.FlagSet, kind int) {
+	what := map[int]string{
+		temporalWork:   "work for the Temporal cluster at `HOST:PORT`",
+		temporalRun:    "run on the Temporal cluster at `HOST:PORT` instead of in this process",
+		temporalClient: "read runs on the Temporal cluster at `HOST:PORT` instead of the store",
+	}[kind]
 	fs.StringVar(&t.addr, "temporal", "", what)
 	fs.StringVar(&t.namespace, "namespace", "default", "the Temporal `NAMESPACE`")
-	fs.StringVar(&t.taskQueue, "task-queue", "kgrun", "the Temporal task `QUEUE` kgrun workers poll")
-	if run {
+	if kind != temporalClient {
+		fs.StringVar(&t.taskQueue, "task-queue", "kgrun", "the Temporal task `QUEUE` kgrun workers poll")
+	}
+	if kind == temporalRun {
 		fs.StringVar(&t.sharedState, "shared-state", temporal.SharedCluster, "with --temporal, keep breakers and bulkheads in the `cluster` (shared by every worker and run) or in each run")
 	}
 }
@@ -48,7 +58,7 @@ func (t *temporalFlags) dial(stderr io.Writer) (sdkclient.Client, error) {
 func newWorkerFlags() (*flag.FlagSet, *temporalFlags) {
 	t := &temporalFlags{}
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	t.register(fs, false)
+	t.register(fs, temporalWork)
 	return fs, t
 }
 
