@@ -82,7 +82,7 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	if n.bulkhead != nil {
 		var err error
 		if bs := r.bulkheads(); bs != nil {
-			err = bs.Acquire(ctx, r.prefix+r.g.path(n), n.spec.Bulkhead.MaxConcurrent, n.bulkWait)
+			err = r.acquireShared(ctx, bs, n)
 		} else if r.task != nil {
 			err = r.task.acquire(ctx, n.bulkhead, n.bulkWait)
 		} else {
@@ -97,6 +97,9 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 		if held {
 			if bs := r.bulkheads(); bs != nil {
 				bs.Release(r.prefix + r.g.path(n))
+				if r.task != nil {
+					r.releaseOwn(n)
+				}
 				return
 			}
 			n.bulkhead.Release()
