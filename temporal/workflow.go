@@ -35,6 +35,9 @@ type RunRequest struct {
 	SharedState string `json:"shared_state,omitempty"`
 	// Trace asks for the run's events in the reply.
 	Trace bool `json:"trace,omitempty"`
+	// Order is how map items and parallel branches go on: OrderParallel (the default)
+	// or OrderExact (see order.go).
+	Order string `json:"order,omitempty"`
 }
 
 // NewRunRequest returns the request that runs g (loaded from a file, so it has its
@@ -79,7 +82,6 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 	info := workflow.GetInfo(wctx)
 	backend := &engine.Backend{
 		Dispatch: &dispatcher{g: g, hash: req.Hash, bundle: req.Bundle, opts: &w.opts},
-		Group:    group,
 	}
 	switch req.SharedState {
 	case SharedRun:
@@ -102,6 +104,9 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 		MaxSteps: req.MaxSteps, DisableBreakers: req.DisableBreakers,
 		Clock: workflowClock{root: wctx}, Backend: backend,
 		Env: func(name string) (string, bool) { v, ok := req.Env[name]; return v, ok },
+	}
+	if err := applyOrder(wctx, req.Order, backend, &opts); err != nil {
+		return nil, err
 	}
 	var log *eventLog
 	if req.Trace {

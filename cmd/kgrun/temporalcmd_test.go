@@ -25,7 +25,10 @@ func TestTemporalFlagsAreChecked(t *testing.T) {
 		{[]string{"worker", "--temporal", dead, "extra"}, exitUsage, "want no arguments"},
 		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--virtual-time"}, exitUsage, "leave out --virtual-time and --runs"},
 		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--shared-state", "everywhere"}, exitUsage, "--shared-state takes cluster or run"},
+		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--order", "random"}, exitUsage, "--order takes parallel or exact"},
+		{[]string{"workflows/fault_tolerant.yaml", "--order", "exact"}, exitUsage, "--order orders a run on Temporal: add --temporal"},
 		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--state", "none"}, exitFailed, "connecting to Temporal at " + dead},
+		{[]string{"workflows/fan_out.yaml", "--temporal", dead, "--order", "exact", "--state", "none"}, exitFailed, "connecting to Temporal at " + dead},
 	} {
 		_, stderr, code := kgrun(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
