@@ -89,6 +89,9 @@ type sharedRequest struct {
 	Ticket  policy.Ticket        `json:"ticket"`
 	Outcome policy.Outcome       `json:"outcome,omitempty"`
 	Holder  string               `json:"holder,omitempty"`
+	// Lease is how long an acquired bulkhead slot is held without a renewal (0: until
+	// released; see bulkhead.go).
+	Lease time.Duration `json:"lease,omitempty"`
 	// UpdateID names the question, so that asking again (the local activity retried
 	// after a lost worker) gets the first answer instead of counting twice.
 	UpdateID  string        `json:"update_id"`
