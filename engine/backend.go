@@ -112,10 +112,11 @@ type ExecCall struct {
 
 // BreakerSet holds named breakers that the runs of one or more processes share. The
 // time given is the run's clock; a set that keeps time of its own may use that instead.
+// ctx is the asking run's (its host may need to know which of its coroutines asks).
 type BreakerSet interface {
-	Allow(name string, now time.Time) (policy.Ticket, bool, policy.Transition)
-	Record(name string, t policy.Ticket, now time.Time, o policy.Outcome) policy.Transition
-	Snapshot(name string) policy.Snapshot
+	Allow(ctx context.Context, name string, now time.Time) (policy.Ticket, bool, policy.Transition)
+	Record(ctx context.Context, name string, t policy.Ticket, now time.Time, o policy.Outcome) policy.Transition
+	Snapshot(ctx context.Context, name string) policy.Snapshot
 }
 
 // BulkheadSet holds the bulkheads that the runs of one or more processes share, one per
@@ -123,7 +124,7 @@ type BreakerSet interface {
 // when none frees up); every successful Acquire is followed by one Release.
 type BulkheadSet interface {
 	Acquire(ctx context.Context, node string, limit int, wait time.Duration) error
-	Release(node string)
+	Release(ctx context.Context, node string)
 }
 
 // path is the node's path in the workflow: its name prefixed by the bodies it is in.
@@ -181,9 +182,9 @@ func (r *run) faultOf(n *node) *activeFault {
 }
 
 // breakerAllow asks the node's breaker b whether an attempt may go ahead.
-func (r *run) breakerAllow(b *policy.Breaker) (policy.Ticket, bool, policy.Transition) {
+func (r *run) breakerAllow(ctx context.Context, b *policy.Breaker) (policy.Ticket, bool, policy.Transition) {
 	if r.backend != nil && r.backend.Breakers != nil {
-		return r.backend.Breakers.Allow(b.Config().Name, r.clock.Now())
+		return r.backend.Breakers.Allow(ctx, b.Config().Name, r.clock.Now())
 	}
 	return b.Allow(r.clock.Now())
 }
@@ -191,7 +192,7 @@ func (r *run) breakerAllow(b *policy.Breaker) (policy.Ticket, bool, policy.Trans
 // breakerRecord reports an attempt's outcome to b.
 func (r *run) breakerRecord(b *policy.Breaker, t policy.Ticket, o policy.Outcome) policy.Transition {
 	if r.backend != nil && r.backend.Breakers != nil {
-		return r.backend.Breakers.Record(b.Config().Name, t, r.clock.Now(), o)
+		return r.backend.Breakers.Record(r.ctx, b.Config().Name, t, r.clock.Now(), o)
 	}
 	return b.Record(t, r.clock.Now(), o)
 }
@@ -203,7 +204,7 @@ func (r *run) breakerSnapshots() []policy.Snapshot {
 	}
 	out := make([]policy.Snapshot, 0, len(r.g.breakerNames))
 	for _, name := range r.g.breakerNames {
-		out = append(out, r.backend.Breakers.Snapshot(name))
+		out = append(out, r.backend.Breakers.Snapshot(r.ctx, name))
 	}
 	return out
 }

@@ -93,9 +93,9 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 			configs[c.Name] = c
 		}
 		holder := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
-		backend.Breakers = &clusterBreakers{ctx: ctx, wf: g.Spec().Name, holder: holder, taskQueue: info.TaskQueueName, configs: configs}
-		backend.Bulkheads = &clusterBulkheads{ctx: ctx, wf: g.Spec().Name, holder: holder,
-			taskQueue: info.TaskQueueName, held: map[string][]string{}}
+		backend.Breakers = &clusterBreakers{wf: g.Spec().Name, holder: holder, taskQueue: info.TaskQueueName, configs: configs}
+		backend.Bulkheads = &clusterBulkheads{wf: g.Spec().Name, holder: holder,
+			taskQueue: info.TaskQueueName, held: map[string][]*heldSlot{}}
 	default:
 		return nil, fmt.Errorf("shared_state %q: want %q or %q", req.SharedState, SharedCluster, SharedRun)
 	}
