@@ -76,6 +76,42 @@ func TestClusterExactOrder(t *testing.T) {
 	}
 }
 
+// TestClusterOrderCost measures, on the dev server, the wall time of a clean fan_out.yaml
+// run (six items, four at a time, a hedged join and a called workflow) in parallel order
+// and in exact order, one run after another, and checks that both end as the local engine
+// does (the figures are for docs/PERFORMANCE.md).
+func TestClusterOrderCost(t *testing.T) {
+	c := startCluster(t)
+	c.worker(t, "worker")
+	const file = "../workflows/fan_out.yaml"
+	dir := t.TempDir()
+	g, ds := engine.LoadFile(file, newRegistry())
+	if g == nil {
+		t.Fatal(ds.Error())
+	}
+	const n = 10
+	perRun := func(order string) time.Duration {
+		start := time.Now()
+		for seed := int64(1); seed <= n; seed++ {
+			req := NewRunRequest(g, engine.RunOptions{Seed: seed, Params: map[string]any{"alternate_dir": dir}})
+			req.Order, req.SharedState = order, SharedRun
+			res, err := c.runOn(t, "kgrun-test", fmt.Sprintf("cost-%s-%d-%d", order, seed, time.Now().UnixNano()), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := localRun(t, file, "", seed, dir); res.Status != want.Status {
+				t.Errorf("seed %d in %s order: %s; locally %s", seed, order, res.Status, want.Status)
+			}
+		}
+		return time.Since(start) / n
+	}
+	perRun(OrderParallel) // warm the worker's caches
+	parallel, exact := perRun(OrderParallel), perRun(OrderExact)
+	parallel2, exact2 := perRun(OrderParallel), perRun(OrderExact)
+	t.Logf("fan_out.yaml, one run at a time: parallel order %s and %s per run, exact order %s and %s",
+		parallel.Round(time.Millisecond), parallel2.Round(time.Millisecond), exact.Round(time.Millisecond), exact2.Round(time.Millisecond))
+}
+
 // leaseWorkflow's one node holds its bulkhead's one slot for as long as the scenario's
 // latency.
 const leaseWorkflow = `version: 1
