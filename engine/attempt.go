@@ -27,7 +27,7 @@ func (r *run) attempt(ctx context.Context, n *node, v *Visit, input any, number 
 	}
 	var ticket policy.Ticket
 	if b != nil {
-		t, ok, tr := r.breakerAllow(b)
+		t, ok, tr := r.breakerAllow(ctx, b)
 		r.breakerChanged(n, v, number, tr)
 		if !ok {
 			if r.tracer != nil {
@@ -82,7 +82,7 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	if n.bulkhead != nil {
 		var err error
 		if bs := r.bulkheads(); bs != nil {
-			err = bs.Acquire(ctx, r.prefix+r.g.path(n), n.spec.Bulkhead.MaxConcurrent, n.bulkWait)
+			err = r.acquireShared(ctx, bs, n)
 		} else if r.task != nil {
 			err = r.task.acquire(ctx, n.bulkhead, n.bulkWait)
 		} else {
@@ -96,7 +96,10 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	defer func() {
 		if held {
 			if bs := r.bulkheads(); bs != nil {
-				bs.Release(r.prefix + r.g.path(n))
+				bs.Release(ctx, r.prefix+r.g.path(n))
+				if r.task != nil {
+					r.releaseOwn(n)
+				}
 				return
 			}
 			n.bulkhead.Release()

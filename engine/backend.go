@@ -34,6 +34,47 @@ type Backend struct {
 	// when all have; each gets a context derived from ctx. Nil runs them one after
 	// another on the caller's goroutine.
 	Group func(ctx context.Context, k int, worker func(ctx context.Context, w int))
+	// Tasks, when not nil, runs the workers in the local engine's virtual-time order
+	// instead of through Group: the run is the root task of a discrete-event scheduler
+	// (sim.go) whose tasks Tasks carries, one holding the run at a time, and the run's
+	// clock (RunOptions.Clock) must be a *VirtualClock. Children then reach breakers,
+	// bulkheads and routing in the order they do on the local engine; their execs run
+	// one at a time.
+	Tasks TaskHost
+}
+
+// TaskHost carries the tasks of a run's virtual-time scheduler on a host's own
+// concurrency, such as the coroutines of a Temporal workflow. The scheduler decides which
+// task runs; the host only starts, parks and wakes them and lets time pass.
+type TaskHost interface {
+	// Go runs f on a new carrier, with a context derived from ctx that names it.
+	Go(ctx context.Context, f func(ctx context.Context))
+	// Await parks the carrier that ctx names until cond holds; cond is changed only by
+	// other carriers. Cancellation must not end the wait.
+	Await(ctx context.Context, cond func() bool)
+	// Sleep lets d pass on the host's own clock, on the carrier ctx names, before the
+	// scheduler's virtual time moves by d (which it does however Sleep ends).
+	Sleep(ctx context.Context, d time.Duration)
+}
+
+// VirtualDeadline is the deadline on the run's virtual clock that ctx carries (a
+// per-attempt timeout's), for a dispatcher that bounds the remote exec by what is left.
+func VirtualDeadline(ctx context.Context) (time.Time, bool) {
+	dl, ok := ctx.Value(virtualDeadlineKey{}).(time.Time)
+	return dl, ok
+}
+
+// hostRoot makes a run on a backend with Tasks the root task of a scheduler of its own.
+func (r *run) hostRoot() error {
+	vc, ok := r.clock.(*VirtualClock)
+	if !ok {
+		return fmt.Errorf("a backend that carries the run's tasks needs a *VirtualClock, not %T", r.clock)
+	}
+	s := newSim(vc)
+	s.host = r.backend.Tasks
+	r.task = s.adopt()
+	r.clock = r.task.clock
+	return nil
 }
 
 // ExecDispatcher runs an attempt's exec somewhere else. The error it returns is the
@@ -71,10 +112,11 @@ type ExecCall struct {
 
 // BreakerSet holds named breakers that the runs of one or more processes share. The
 // time given is the run's clock; a set that keeps time of its own may use that instead.
+// ctx is the asking run's (its host may need to know which of its coroutines asks).
 type BreakerSet interface {
-	Allow(name string, now time.Time) (policy.Ticket, bool, policy.Transition)
-	Record(name string, t policy.Ticket, now time.Time, o policy.Outcome) policy.Transition
-	Snapshot(name string) policy.Snapshot
+	Allow(ctx context.Context, name string, now time.Time) (policy.Ticket, bool, policy.Transition)
+	Record(ctx context.Context, name string, t policy.Ticket, now time.Time, o policy.Outcome) policy.Transition
+	Snapshot(ctx context.Context, name string) policy.Snapshot
 }
 
 // BulkheadSet holds the bulkheads that the runs of one or more processes share, one per
@@ -82,7 +124,7 @@ type BreakerSet interface {
 // when none frees up); every successful Acquire is followed by one Release.
 type BulkheadSet interface {
 	Acquire(ctx context.Context, node string, limit int, wait time.Duration) error
-	Release(node string)
+	Release(ctx context.Context, node string)
 }
 
 // path is the node's path in the workflow: its name prefixed by the bodies it is in.
@@ -94,6 +136,32 @@ func (r *run) execCall(n *node, a *Attempt, input any) *ExecCall {
 		Node: r.prefix + r.g.path(n), Type: n.typ.Name, Visit: a.visit, Attempt: a.number, Call: a.call,
 		Seed: r.seed, Now: r.clock.Now(), Timeout: n.timeout, RunParams: r.params, NodeParams: a.params, Input: input,
 	}
+}
+
+// acquireShared takes a slot of the backend's bulkhead of n. On a host's scheduler it
+// first takes one of the graph's own, in the scheduler's order: the task then waits for a
+// sibling's slot as on the local engine, instead of holding the run while the set waits
+// for a slot only that sibling could free.
+func (r *run) acquireShared(ctx context.Context, bs BulkheadSet, n *node) error {
+	if r.task == nil {
+		return bs.Acquire(ctx, r.prefix+r.g.path(n), n.spec.Bulkhead.MaxConcurrent, n.bulkWait)
+	}
+	start := r.clock.Now()
+	if err := r.task.acquire(ctx, n.bulkhead, n.bulkWait); err != nil {
+		return err
+	}
+	err := bs.Acquire(ctx, r.prefix+r.g.path(n), n.spec.Bulkhead.MaxConcurrent, max(n.bulkWait-r.clock.Now().Sub(start), 0))
+	if err != nil {
+		r.releaseOwn(n)
+	}
+	return err
+}
+
+// releaseOwn frees the slot of the graph's own bulkhead of n that a task of a host's
+// scheduler took beside the backend's.
+func (r *run) releaseOwn(n *node) {
+	n.bulkhead.Release()
+	r.task.s.released(n.bulkhead)
 }
 
 // bulkheads is the backend's bulkhead set, or nil for the graph's own bulkheads.
@@ -114,9 +182,9 @@ func (r *run) faultOf(n *node) *activeFault {
 }
 
 // breakerAllow asks the node's breaker b whether an attempt may go ahead.
-func (r *run) breakerAllow(b *policy.Breaker) (policy.Ticket, bool, policy.Transition) {
+func (r *run) breakerAllow(ctx context.Context, b *policy.Breaker) (policy.Ticket, bool, policy.Transition) {
 	if r.backend != nil && r.backend.Breakers != nil {
-		return r.backend.Breakers.Allow(b.Config().Name, r.clock.Now())
+		return r.backend.Breakers.Allow(ctx, b.Config().Name, r.clock.Now())
 	}
 	return b.Allow(r.clock.Now())
 }
@@ -124,7 +192,7 @@ func (r *run) breakerAllow(b *policy.Breaker) (policy.Ticket, bool, policy.Trans
 // breakerRecord reports an attempt's outcome to b.
 func (r *run) breakerRecord(b *policy.Breaker, t policy.Ticket, o policy.Outcome) policy.Transition {
 	if r.backend != nil && r.backend.Breakers != nil {
-		return r.backend.Breakers.Record(b.Config().Name, t, r.clock.Now(), o)
+		return r.backend.Breakers.Record(r.ctx, b.Config().Name, t, r.clock.Now(), o)
 	}
 	return b.Record(t, r.clock.Now(), o)
 }
@@ -136,7 +204,7 @@ func (r *run) breakerSnapshots() []policy.Snapshot {
 	}
 	out := make([]policy.Snapshot, 0, len(r.g.breakerNames))
 	for _, name := range r.g.breakerNames {
-		out = append(out, r.backend.Breakers.Snapshot(name))
+		out = append(out, r.backend.Breakers.Snapshot(r.ctx, name))
 	}
 	return out
 }

@@ -344,12 +344,12 @@ func (g *fanGroup) stop(cause error) {
 
 // run runs k workers at once and returns when all have: on a virtual clock as tasks of
 // the parent's scheduler (made for the occasion at the top of a run), on the real clock
-// as goroutines.
+// as goroutines, on a backend through its Group unless its host carries the run's tasks.
 func (g *fanGroup) run(pr *run, k int, worker func(ctx context.Context, w int, clock Clock)) {
 	if k == 0 {
 		return
 	}
-	if b := pr.backend; b != nil {
+	if b := pr.backend; b != nil && pr.task == nil {
 		if b.Group != nil {
 			b.Group(g.ctx, k, func(ctx context.Context, w int) { worker(ctx, w, pr.clock) })
 			return
@@ -378,9 +378,9 @@ func (g *fanGroup) run(pr *run, k int, worker func(ctx context.Context, w int, c
 	g.tasks = make([]*simTask, k)
 	active := k
 	for w := range k {
-		g.s.spawn(parent, func(t *simTask) {
+		g.s.spawn(parent, g.ctx, func(t *simTask, ctx context.Context) {
 			g.tasks[w] = t
-			worker(g.ctx, w, t.clock)
+			worker(ctx, w, t.clock)
 			g.tasks[w] = nil
 			active--
 			if active == 0 {

@@ -19,6 +19,9 @@ func (r *run) drive(ctx context.Context) {
 		// The backend's host schedules the run's goroutines: the loop runs on the
 		// caller's (see Backend).
 		r.ctx = ctx
+		if r.task != nil && r.task.ctx == nil {
+			r.task.ctx = ctx // the root task of a host's scheduler: its carrier is the caller
+		}
 		r.loop(ctx)
 		return
 	}

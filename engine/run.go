@@ -239,6 +239,11 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	r.resume = opts.Resume
 	r.envLookup = opts.Env
 	r.backend = opts.Backend
+	if r.backend != nil && r.backend.Tasks != nil && opts.child == nil && r.task == nil {
+		if err := r.hostRoot(); err != nil {
+			return nil, err
+		}
+	}
 	if opts.child != nil {
 		r.prefix = opts.child.prefix
 	}

@@ -19,7 +19,8 @@ import (
 // is decided by (wake-up time, order of falling asleep) alone, never by the Go scheduler,
 // so a run with concurrent items gives the same trace, report and output every time.
 // Goroutines still carry the tasks (a task's stack is its goroutine's); the scheduler
-// hands one token between them.
+// hands one token between them. A backend's host can carry them instead (TaskHost): the
+// scheduler's order is then the host's too.
 
 // sim is one scheduler over a VirtualClock. Its methods are called by the task that
 // holds the token, except where said.
@@ -31,6 +32,8 @@ type sim struct {
 	seq   uint64
 	// waiters are the tasks waiting for a bulkhead slot, in order of arrival.
 	waiters map[*policy.Bulkhead][]*simTask
+	// host carries the tasks when not nil; goroutines and channels do otherwise.
+	host TaskHost
 }
 
 // simTask is one task of a sim.
@@ -46,6 +49,10 @@ type simTask struct {
 	parent   *simTask
 	children map[*simTask]struct{}
 	clock    *taskClock
+	// ctx is the host's context of the task's carrier, and hasTurn its token, when a
+	// host carries the task.
+	ctx     context.Context
+	hasTurn bool
 }
 
 // errNoTask means every task of a sim waits for something that only another task could
@@ -72,17 +79,33 @@ func (s *sim) newTask(parent *simTask) *simTask {
 func (s *sim) adopt() *simTask { return s.newTask(nil) }
 
 // spawn starts a child task of parent that runs f once it gets its first turn, at the
-// current time, after the tasks already due now.
-func (s *sim) spawn(parent *simTask, f func(t *simTask)) {
+// current time, after the tasks already due now. f gets ctx, or with a host the context
+// the host derived from it for the task's carrier.
+func (s *sim) spawn(parent *simTask, ctx context.Context, f func(t *simTask, ctx context.Context)) {
 	t := s.newTask(parent)
 	s.mu.Lock()
 	s.push(t, s.clock.Now())
 	s.mu.Unlock()
+	if s.host != nil {
+		s.host.Go(ctx, func(ctx context.Context) {
+			t.ctx = ctx
+			t.waitTurn()
+			f(t, ctx)
+			t.exit()
+		})
+		return
+	}
 	go func() {
 		<-t.turn
-		f(t)
+		f(t, ctx)
 		t.exit()
 	}()
+}
+
+// waitTurn waits, on the host, until t holds the token.
+func (t *simTask) waitTurn() {
+	t.s.host.Await(t.ctx, func() bool { return t.hasTurn })
+	t.hasTurn = false
 }
 
 // push queues t to run at wake; s.mu is held.
@@ -93,8 +116,10 @@ func (s *sim) push(t *simTask, wake time.Time) {
 }
 
 // switchFrom gives the token to the next task due and, unless self is nil (a task that
-// ended), waits for self's next turn. s.mu is held on entry and released.
-func (s *sim) switchFrom(self *simTask) error {
+// ended), waits for self's next turn. carrier is the task whose carrier runs the call:
+// on a host, it waits out the time that passes before the next task is due. s.mu is
+// held on entry and released.
+func (s *sim) switchFrom(self, carrier *simTask) error {
 	if s.queue.Len() == 0 {
 		s.mu.Unlock()
 		return errNoTask
@@ -102,9 +127,19 @@ func (s *sim) switchFrom(self *simTask) error {
 	next := heap.Pop(&s.queue).(*simTask)
 	s.mu.Unlock()
 	if d := next.wake.Sub(s.clock.Now()); d > 0 {
+		if s.host != nil {
+			s.host.Sleep(carrier.ctx, d)
+		}
 		s.clock.Advance(d)
 	}
 	if next == self {
+		return nil
+	}
+	if s.host != nil {
+		next.hasTurn = true
+		if self != nil {
+			self.waitTurn()
+		}
 		return nil
 	}
 	next.turn <- struct{}{}
@@ -120,14 +155,14 @@ func (t *simTask) sleepUntil(wake time.Time) (kicked bool, err error) {
 	s.mu.Lock()
 	t.kicked = false
 	s.push(t, wake)
-	err = s.switchFrom(t)
+	err = s.switchFrom(t, t)
 	return t.kicked, err
 }
 
 // block gives way until another task makes t ready again (ready).
 func (t *simTask) block() error {
 	t.s.mu.Lock()
-	return t.s.switchFrom(t)
+	return t.s.switchFrom(t, t)
 }
 
 // ready queues a blocked task to run now, after the tasks already due now.
@@ -146,7 +181,7 @@ func (t *simTask) exit() {
 		delete(t.parent.children, t)
 	}
 	s.mu.Lock()
-	if err := s.switchFrom(nil); err != nil && t.parent == nil {
+	if err := s.switchFrom(nil, t); err != nil && t.parent == nil {
 		// The adopted task ends the sim; nothing is left to run.
 		return
 	}
@@ -188,7 +223,7 @@ func (t *simTask) acquire(ctx context.Context, b *policy.Bulkhead, wait time.Dur
 		s.waiters[b] = append(s.waiters[b], t)
 		t.kicked = false
 		s.push(t, deadline)
-		err := s.switchFrom(t)
+		err := s.switchFrom(t, t)
 		s.mu.Lock()
 		s.waiters[b] = removeTask(s.waiters[b], t)
 		s.mu.Unlock()
@@ -327,7 +362,7 @@ func Simulate(ctx context.Context, clock *VirtualClock, n int, interval time.Dur
 			s.ready(root)
 		}
 	}
-	s.spawn(root, func(gen *simTask) {
+	s.spawn(root, ctx, func(gen *simTask, _ context.Context) {
 		for i := range n {
 			if ctx.Err() != nil {
 				break
@@ -343,7 +378,7 @@ func Simulate(ctx context.Context, clock *VirtualClock, n int, interval time.Dur
 				break
 			}
 			active++
-			s.spawn(root, func(t *simTask) {
+			s.spawn(root, ctx, func(t *simTask, _ context.Context) {
 				work(i, t.clock)
 				active--
 				finished()

@@ -68,8 +68,15 @@ func (d *dispatcher) Exec(ctx context.Context, call *engine.ExecCall) (any, erro
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second,
 		},
 	}
-	if dl, ok := deadlineOf(ctx); ok {
-		left := dl.Sub(workflow.Now(wctx))
+	dl, ok := deadlineOf(ctx)
+	now := workflow.Now(wctx)
+	if !ok {
+		// In exact order the deadline is on the run's virtual clock, which call.Now reads.
+		dl, ok = engine.VirtualDeadline(ctx)
+		now = call.Now
+	}
+	if ok {
+		left := dl.Sub(now)
 		if left <= 0 {
 			return nil, engine.Errorf(engine.Timeout, "attempt %d exceeded the %s timeout", call.Attempt, call.Timeout)
 		}

@@ -27,15 +27,17 @@ func newRunBreakers(g *engine.Graph) runBreakers {
 	return bs
 }
 
-func (bs runBreakers) Allow(name string, now time.Time) (policy.Ticket, bool, policy.Transition) {
+func (bs runBreakers) Allow(_ context.Context, name string, now time.Time) (policy.Ticket, bool, policy.Transition) {
 	return bs[name].Allow(now)
 }
 
-func (bs runBreakers) Record(name string, t policy.Ticket, now time.Time, o policy.Outcome) policy.Transition {
+func (bs runBreakers) Record(_ context.Context, name string, t policy.Ticket, now time.Time, o policy.Outcome) policy.Transition {
 	return bs[name].Record(t, now, o)
 }
 
-func (bs runBreakers) Snapshot(name string) policy.Snapshot { return bs[name].Snapshot() }
+func (bs runBreakers) Snapshot(_ context.Context, name string) policy.Snapshot {
+	return bs[name].Snapshot()
+}
 
 // runBulkheads keeps a run's bulkheads in the run: slots counted per node path, waits
 // on workflow time.
@@ -64,7 +66,7 @@ func (b *runBulkheads) Acquire(ctx context.Context, node string, limit int, wait
 	return nil
 }
 
-func (b *runBulkheads) Release(node string) { b.inUse[node]-- }
+func (b *runBulkheads) Release(_ context.Context, node string) { b.inUse[node]-- }
 
 // The cluster's breakers and bulkheads are workflows of their own, one per breaker (or
 // bulkhead), started on first use and asked through updates by a local activity of the
@@ -89,6 +91,9 @@ type sharedRequest struct {
 	Ticket  policy.Ticket        `json:"ticket"`
 	Outcome policy.Outcome       `json:"outcome,omitempty"`
 	Holder  string               `json:"holder,omitempty"`
+	// Lease is how long an acquired bulkhead slot is held without a renewal (0: until
+	// released; see bulkhead.go).
+	Lease time.Duration `json:"lease,omitempty"`
 	// UpdateID names the question, so that asking again (the local activity retried
 	// after a lost worker) gets the first answer instead of counting twice.
 	UpdateID  string        `json:"update_id"`
@@ -122,7 +127,6 @@ func ask(ctx context.Context, req sharedRequest, timeout time.Duration, out any)
 
 // clusterBreakers asks the breaker workflows of the workflow named wf.
 type clusterBreakers struct {
-	ctx       context.Context
 	wf        string
 	holder    string
 	seq       int
@@ -135,12 +139,13 @@ type clusterBreakers struct {
 
 func breakerID(wf, name string) string { return "kgrun-breaker/" + wf + "/" + name }
 
-func (c *clusterBreakers) ask(name, update string, t policy.Ticket, o policy.Outcome) breakerReply {
+// ask asks from the coroutine that ctx carries: a map item's or a branch's own.
+func (c *clusterBreakers) ask(ctx context.Context, name, update string, t policy.Ticket, o policy.Outcome) breakerReply {
 	var rep breakerReply
 	c.seq++
 	req := sharedRequest{WorkflowID: breakerID(c.wf, name), Update: update, Start: BreakerWorkflow,
 		Breaker: c.configs[name], Ticket: t, Outcome: o, TaskQueue: c.taskQueue, UpdateID: fmt.Sprintf("%s/b%d", c.holder, c.seq)}
-	if err := ask(c.ctx, req, 30*time.Second, &rep); err != nil {
+	if err := ask(ctx, req, 30*time.Second, &rep); err != nil {
 		if c.failed == nil {
 			c.failed = fmt.Errorf("breaker %q: %w", name, err)
 		}
@@ -150,29 +155,36 @@ func (c *clusterBreakers) ask(name, update string, t policy.Ticket, o policy.Out
 	return rep
 }
 
-func (c *clusterBreakers) Allow(name string, _ time.Time) (policy.Ticket, bool, policy.Transition) {
-	rep := c.ask(name, "allow", policy.Ticket{}, 0)
+func (c *clusterBreakers) Allow(ctx context.Context, name string, _ time.Time) (policy.Ticket, bool, policy.Transition) {
+	rep := c.ask(ctx, name, "allow", policy.Ticket{}, 0)
 	return rep.Ticket, rep.OK, rep.Transition
 }
 
-func (c *clusterBreakers) Record(name string, t policy.Ticket, _ time.Time, o policy.Outcome) policy.Transition {
-	return c.ask(name, "record", t, o).Transition
+func (c *clusterBreakers) Record(ctx context.Context, name string, t policy.Ticket, _ time.Time, o policy.Outcome) policy.Transition {
+	return c.ask(ctx, name, "record", t, o).Transition
 }
 
-func (c *clusterBreakers) Snapshot(name string) policy.Snapshot {
-	return c.ask(name, "snapshot", policy.Ticket{}, 0).Snapshot
+func (c *clusterBreakers) Snapshot(ctx context.Context, name string) policy.Snapshot {
+	return c.ask(ctx, name, "snapshot", policy.Ticket{}, 0).Snapshot
 }
 
 // clusterBulkheads asks the bulkhead workflows of the workflow named wf. Slots are held
 // by the run's workflow, not by a worker process: a worker lost mid-exec leaves the slot
-// to the run, which releases it when its attempt ends on another worker.
+// to the run, which releases it when its attempt ends on another worker. A slot is a
+// lease that a coroutine of the run renews until the release (see bulkhead.go), so the
+// slots of a run that is terminated come free.
 type clusterBulkheads struct {
-	ctx       context.Context
 	wf        string
 	holder    string
 	taskQueue string
 	seq       int
-	held      map[string][]string
+	held      map[string][]*heldSlot
+}
+
+// heldSlot is a slot the run holds; released stops the renewal of its lease.
+type heldSlot struct {
+	holder   string
+	released bool
 }
 
 func bulkheadID(wf, node string) string { return "kgrun-bulkhead/" + wf + "/" + node }
@@ -183,28 +195,57 @@ func (c *clusterBulkheads) Acquire(ctx context.Context, node string, limit int, 
 	var rep bulkheadReply
 	req := sharedRequest{WorkflowID: bulkheadID(c.wf, node), Update: "acquire", Start: BulkheadWorkflow,
 		Limit: limit, Holder: holder, Wait: wait, TaskQueue: c.taskQueue, UpdateID: holder + "/acquire"}
+	leases := workflow.GetVersion(workflowOf(ctx), leaseVersion, workflow.DefaultVersion, 1) >= 1
+	if leases {
+		req.Lease = leaseTerm
+	}
 	if err := ask(ctx, req, wait+30*time.Second, &rep); err != nil {
 		return engine.WithKind(engine.Resource, fmt.Errorf("asking the bulkhead of node %q: %w", node, err))
 	}
 	if !rep.Acquired {
 		return engine.WithKind(engine.Resource, policy.ErrBulkheadFull)
 	}
-	c.held[node] = append(c.held[node], holder)
+	slot := &heldSlot{holder: holder}
+	c.held[node] = append(c.held[node], slot)
+	if leases {
+		renewLease(ctx, req, slot)
+	}
 	return nil
 }
 
-func (c *clusterBulkheads) Release(node string) {
+// renewLease renews the slot's lease every third of its term until it is released, on
+// a coroutine of its own that the run's cancellation does not end (the release, which
+// comes after, stops it).
+func renewLease(ctx context.Context, req sharedRequest, slot *heldSlot) {
+	dctx, _ := workflow.NewDisconnectedContext(workflowOf(ctx))
+	workflow.Go(dctx, func(wctx workflow.Context) {
+		for n := 1; ; n++ {
+			released, err := workflow.AwaitWithTimeout(wctx, req.Lease/3, func() bool { return slot.released })
+			if released || err != nil {
+				return
+			}
+			renew := req
+			renew.Wait, renew.UpdateID = 0, fmt.Sprintf("%s/renew%d", slot.holder, n)
+			var rep bulkheadReply
+			// A renewal that fails is tried again at the next; the lease lasts three.
+			_ = ask(withWorkflow(context.Background(), wctx), renew, 30*time.Second, &rep)
+		}
+	})
+}
+
+func (c *clusterBulkheads) Release(ctx context.Context, node string) {
 	hs := c.held[node]
 	if len(hs) == 0 {
 		return
 	}
-	holder := hs[len(hs)-1]
+	slot := hs[len(hs)-1]
 	c.held[node] = hs[:len(hs)-1]
+	slot.released = true
 	var rep bulkheadReply
 	req := sharedRequest{WorkflowID: bulkheadID(c.wf, node), Update: "release", Start: BulkheadWorkflow,
-		Holder: holder, TaskQueue: c.taskQueue, UpdateID: holder + "/release"}
+		Holder: slot.holder, TaskQueue: c.taskQueue, UpdateID: slot.holder + "/release"}
 	// A release runs even when the run is being canceled, so that the slot is freed.
-	_ = ask(withWorkflow(context.WithoutCancel(c.ctx), workflowOf(c.ctx)), req, 30*time.Second, &rep)
+	_ = ask(withWorkflow(context.WithoutCancel(ctx), workflowOf(ctx)), req, 30*time.Second, &rep)
 }
 
 // sharedActivities is the worker side of the shared-state local activity.

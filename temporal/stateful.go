@@ -1,8 +1,6 @@
 package temporal
 
 import (
-	"slices"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kgrun/kgrun/engine/policy"
@@ -70,63 +68,4 @@ func breakerWorkflow(ctx workflow.Context, start breakerStart) error {
 	}
 	st := b.Carry()
 	return workflow.NewContinueAsNewError(ctx, BreakerWorkflow, breakerStart{Config: start.Config, State: &st})
-}
-
-// bulkheadStart is a bulkhead workflow's argument.
-type bulkheadStart struct {
-	Limit int `json:"limit"`
-	// Holders carries the slots held across a continue-as-new.
-	Holders []string `json:"holders,omitempty"`
-}
-
-// bulkheadWorkflow keeps one node's bulkhead for every worker and run: acquire waits on
-// workflow time for a free slot, up to the caller's wait; release frees the caller's.
-func bulkheadWorkflow(ctx workflow.Context, start bulkheadStart) error {
-	limit := max(start.Limit, 1)
-	held := map[string]bool{}
-	for _, h := range start.Holders {
-		held[h] = true
-	}
-	handled := 0
-	err := workflow.SetUpdateHandler(ctx, "acquire", func(ctx workflow.Context, req sharedRequest) (bulkheadReply, error) {
-		handled++
-		if held[req.Holder] { // a retried request that already got its slot
-			return bulkheadReply{Acquired: true, InUse: len(held)}, nil
-		}
-		free := func() bool { return len(held) < limit }
-		if !free() {
-			if req.Wait <= 0 {
-				return bulkheadReply{InUse: len(held)}, nil
-			}
-			ok, err := workflow.AwaitWithTimeout(ctx, req.Wait, free)
-			if err != nil || !ok {
-				return bulkheadReply{InUse: len(held)}, err
-			}
-		}
-		held[req.Holder] = true
-		return bulkheadReply{Acquired: true, InUse: len(held)}, nil
-	})
-	if err != nil {
-		return err
-	}
-	err = workflow.SetUpdateHandler(ctx, "release", func(ctx workflow.Context, req sharedRequest) (bulkheadReply, error) {
-		handled++
-		if !held[req.Holder] {
-			return bulkheadReply{InUse: len(held)}, nil // released already: a retried request
-		}
-		delete(held, req.Holder)
-		return bulkheadReply{InUse: len(held)}, nil
-	})
-	if err != nil {
-		return err
-	}
-	if err := untilTimeToContinue(ctx, &handled); err != nil {
-		return err
-	}
-	next := bulkheadStart{Limit: limit}
-	for h := range held {
-		next.Holders = append(next.Holders, h)
-	}
-	slices.Sort(next.Holders) // map order is random; workflow code must not be
-	return workflow.NewContinueAsNewError(ctx, BulkheadWorkflow, next)
 }

@@ -35,6 +35,9 @@ type RunRequest struct {
 	SharedState string `json:"shared_state,omitempty"`
 	// Trace asks for the run's events in the reply.
 	Trace bool `json:"trace,omitempty"`
+	// Order is how map items and parallel branches go on: OrderParallel (the default)
+	// or OrderExact (see order.go).
+	Order string `json:"order,omitempty"`
 }
 
 // NewRunRequest returns the request that runs g (loaded from a file, so it has its
@@ -83,7 +86,6 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 	info := workflow.GetInfo(wctx)
 	backend := &engine.Backend{
 		Dispatch: &dispatcher{g: g, hash: req.Hash, bundle: req.Bundle, opts: &w.opts},
-		Group:    group,
 	}
 	switch req.SharedState {
 	case SharedRun:
@@ -95,9 +97,9 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 			configs[c.Name] = c
 		}
 		holder := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
-		backend.Breakers = &clusterBreakers{ctx: ctx, wf: g.Spec().Name, holder: holder, taskQueue: info.TaskQueueName, configs: configs}
-		backend.Bulkheads = &clusterBulkheads{ctx: ctx, wf: g.Spec().Name, holder: holder,
-			taskQueue: info.TaskQueueName, held: map[string][]string{}}
+		backend.Breakers = &clusterBreakers{wf: g.Spec().Name, holder: holder, taskQueue: info.TaskQueueName, configs: configs}
+		backend.Bulkheads = &clusterBulkheads{wf: g.Spec().Name, holder: holder,
+			taskQueue: info.TaskQueueName, held: map[string][]*heldSlot{}}
 	default:
 		return nil, fmt.Errorf("shared_state %q: want %q or %q", req.SharedState, SharedCluster, SharedRun)
 	}
@@ -106,6 +108,9 @@ func (w *Worker) runWorkflow(wctx workflow.Context, req RunRequest) (*RunReply, 
 		MaxSteps: req.MaxSteps, DisableBreakers: req.DisableBreakers,
 		Clock: workflowClock{root: wctx}, Backend: backend,
 		Env: func(name string) (string, bool) { v, ok := req.Env[name]; return v, ok },
+	}
+	if err := applyOrder(wctx, req.Order, backend, &opts); err != nil {
+		return nil, err
 	}
 	var log *eventLog
 	if req.Trace {

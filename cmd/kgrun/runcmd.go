@@ -245,6 +245,10 @@ func (f *runFlags) check() error {
 		return fmt.Errorf("--temporal runs one run on the cluster's time: leave out --virtual-time and --runs (start several runs to run many)")
 	case f.temporal.addr != "" && f.temporal.sharedState != temporal.SharedCluster && f.temporal.sharedState != temporal.SharedRun:
 		return fmt.Errorf("--shared-state takes %s or %s, not %q", temporal.SharedCluster, temporal.SharedRun, f.temporal.sharedState)
+	case f.temporal.order != temporal.OrderParallel && f.temporal.order != temporal.OrderExact:
+		return fmt.Errorf("--order takes %s or %s, not %q", temporal.OrderParallel, temporal.OrderExact, f.temporal.order)
+	case f.temporal.order != temporal.OrderParallel && f.temporal.addr == "":
+		return fmt.Errorf("--order orders a run on Temporal: add --temporal (a local run on virtual time is always in that order)")
 	}
 	return nil
 }

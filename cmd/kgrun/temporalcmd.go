@@ -19,7 +19,7 @@ import (
 
 // temporalFlags are the flags that point a command at a Temporal cluster.
 type temporalFlags struct {
-	addr, namespace, taskQueue, sharedState string
+	addr, namespace, taskQueue, sharedState, order string
 }
 
 // What a command does on the cluster, which decides the Temporal flags it takes.
@@ -42,6 +42,7 @@ func (t *temporalFlags) register(fs *flag.FlagSet, kind int) {
 	}
 	if kind == temporalRun {
 		fs.StringVar(&t.sharedState, "shared-state", temporal.SharedCluster, "with --temporal, keep breakers and bulkheads in the `cluster` (shared by every worker and run) or in each run")
+		fs.StringVar(&t.order, "order", temporal.OrderParallel, "with --temporal, run map items and parallel branches side by side (`parallel`) or one at a time in the local engine's virtual-time order (exact), so that the run ends as it does locally for the same seed")
 	}
 }
 
@@ -105,6 +106,7 @@ func runOnTemporal(ctx context.Context, g *engine.Graph, opts engine.RunOptions,
 	defer c.Close()
 	req := temporal.NewRunRequest(g, opts)
 	req.SharedState = t.sharedState
+	req.Order = t.order
 	req.Trace = opts.Tracer != nil
 	id := "kgrun-" + g.Spec().Name + "-" + strconv.FormatInt(opts.Seed, 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	run, err := temporal.Start(ctx, c, t.taskQueue, id, req)

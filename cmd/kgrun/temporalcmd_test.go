@@ -25,6 +25,8 @@ func TestTemporalFlagsAreChecked(t *testing.T) {
 		{[]string{"worker", "--temporal", dead, "extra"}, exitUsage, "want no arguments"},
 		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--virtual-time"}, exitUsage, "leave out --virtual-time and --runs"},
 		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--shared-state", "everywhere"}, exitUsage, "--shared-state takes cluster or run"},
+		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--order", "random"}, exitUsage, "--order takes parallel or exact"},
+		{[]string{"workflows/fault_tolerant.yaml", "--order", "exact"}, exitUsage, "--order orders a run on Temporal: add --temporal"},
 		{[]string{"workflows/fault_tolerant.yaml", "--temporal", dead, "--state", "none"}, exitFailed, "connecting to Temporal at " + dead},
 		{[]string{"runs", "--temporal", dead, "--state", "runs.db"}, exitUsage, "--state names a local store: leave one out"},
 		{[]string{"runs", "--temporal", dead, "--status", "damaged"}, exitUsage, "--status damaged applies to the local store"},
@@ -45,6 +47,7 @@ func TestTemporalFlagsAreChecked(t *testing.T) {
 		{[]string{"resume", "r1", "--temporal", dead, "--format", "xml"}, exitUsage, "--format takes text or json"},
 		{[]string{"resume", "r1", "testdata/no_such.yaml", "--temporal", dead}, exitUsage, "no_such.yaml"},
 		{[]string{"resume", "r1", "--temporal", dead}, exitFailed, "connecting to Temporal at " + dead},
+		{[]string{"workflows/fan_out.yaml", "--temporal", dead, "--order", "exact", "--state", "none"}, exitFailed, "connecting to Temporal at " + dead},
 	} {
 		_, stderr, code := kgrun(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
