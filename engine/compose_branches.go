@@ -29,7 +29,7 @@ func (c *composite) runParallel(ctx context.Context, a *Attempt, in *composeInpu
 		if !resumed {
 			// Each branch has its own copy of the shared store, down to nested values.
 			own := deepCopy(in.shared).(map[string]any)
-			o = f.runChild(ctx, bg, clock, a.n.name+"/"+bg.name, w, &childRun{}, own)
+			o = f.runChild(ctx, bg, clock, scopeName{a.n.name + "/" + bg.name, -1}, w, &childRun{}, own)
 			if o.status != StatusCanceled {
 				if err := f.commitItem(w, o); err != nil {
 					mu.Lock()
@@ -131,7 +131,7 @@ func (c *composite) runCall(ctx context.Context, a *Attempt, in *composeInput) (
 	}
 	f := &fanout{parent: pr, a: a, node: a.n, visit: a.visit}
 	bg := &bodyGraph{g: c.callee}
-	o := f.runChild(ctx, bg, pr.clock, a.n.name, 0, &childRun{ownInput: true, input: input}, nil)
+	o := f.runChild(ctx, bg, pr.clock, scopeName{a.n.name, -1}, 0, &childRun{ownInput: true, input: input}, nil)
 	switch o.status {
 	case StatusSuccess, StatusDegraded:
 		var degraded []string

@@ -215,7 +215,22 @@ var nullLoggerType = reflect.TypeOf(hclog.NewNullLogger())
 const streamChild uint64 = 64
 
 // runChild runs bg once as a child of f's visit, on shared (which it copies).
-func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope string, key int, cr *childRun, shared map[string]any) childOutcome {
+// scopeName names a child run in events, logs and messages: "fan[3]" for a map's item
+// (index ≥ 0), "both/left" for a branch, "call" for a called workflow. It is built only
+// where it is shown, not for every item.
+type scopeName struct {
+	name  string
+	index int
+}
+
+func (s scopeName) String() string {
+	if s.index < 0 {
+		return s.name
+	}
+	return s.name + "[" + strconv.Itoa(s.index) + "]"
+}
+
+func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope scopeName, key int, cr *childRun, shared map[string]any) childOutcome {
 	pr := f.parent
 	if !cr.ownInput {
 		cr.input, cr.env = pr.input, pr.envVals
@@ -234,7 +249,7 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 	if reflect.TypeOf(pr.logger) != nullLoggerType {
 		// hclog's null logger's With returns it; its variadic call would cost two
 		// allocations per item.
-		cr.logger = pr.logger.With("scope", scope)
+		cr.logger = pr.logger.With("scope", scope.String())
 	}
 	if bg.defaultOutput {
 		cr.written = map[string]struct{}{}
@@ -249,7 +264,7 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 		DisableBreakers: pr.noBreakers, Backend: pr.backend, child: cr,
 	}
 	if pr.tracer != nil {
-		opts.Tracer = &scopeTracer{f: f, scope: scope}
+		opts.Tracer = &scopeTracer{f: f, scope: scope.String()}
 	}
 	r, err := bg.g.newRun(opts)
 	if err != nil {
@@ -412,6 +427,7 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 		journalErr error
 	)
 	worker := func(ctx context.Context, _ int, clock Clock) {
+		cr := new(childRun) // one item at a time on this worker
 		for {
 			mu.Lock()
 			i := next
@@ -425,10 +441,11 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 				res.Status[i] = string(StatusCanceled)
 				continue
 			}
-			scope := a.n.name + "[" + strconv.Itoa(i) + "]"
+			scope := scopeName{a.n.name, i}
 			o, done := f.resumedItem(i)
 			if !done {
-				o = f.runChild(ctx, c.body, clock, scope, i, &childRun{item: true, itemVal: in.items[i], index: i}, in.shared)
+				*cr = childRun{item: true, itemVal: in.items[i], index: i}
+				o = f.runChild(ctx, c.body, clock, scope, i, cr, in.shared)
 				if o.status != StatusCanceled {
 					if err := f.commitItem(i, o); err != nil {
 						mu.Lock()

@@ -470,13 +470,17 @@ func (r *run) finish(s Status, err error) {
 	if err != nil {
 		r.res.Err = err
 	}
-	r.res.Calls = make(map[string]int, len(r.g.nodes))
-	for i, n := range r.g.nodes {
-		if r.calls[i] > 0 {
-			r.res.Calls[n.name] = r.calls[i]
+	if r.compose == nil {
+		// A child's counts are its parent's business only through its outcome; its
+		// breakers are the workflow's, reported by the top-level run.
+		r.res.Calls = make(map[string]int, len(r.g.nodes))
+		for i, n := range r.g.nodes {
+			if r.calls[i] > 0 {
+				r.res.Calls[n.name] = r.calls[i]
+			}
 		}
+		r.res.Breakers = r.breakerSnapshots()
 	}
-	r.res.Breakers = r.breakerSnapshots()
 	r.res.Elapsed = Duration(r.clock.Now().Sub(r.start))
 	msg := ""
 	if err != nil {
