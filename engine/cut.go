@@ -127,27 +127,41 @@ type execJob struct {
 // A run keeps its worker from attempt to attempt, so a timed attempt costs two channel
 // handoffs rather than a new goroutine. A worker whose attempt is abandoned belongs to
 // that attempt alone: it ends once exec returns, and the run starts another.
+//
+// A worker that stopped cleanly is kept by its run struct (spareWorker) with its
+// channels, relay and attempt, and serves the next run that reuses the struct (see
+// reuse.go): only its goroutine is new, taken from the idle drivers.
 type execWorker struct {
+	r     *run // the run struct the worker belongs to, for its whole life
 	jobs  chan execJob
 	done  chan execResult
 	relay attemptRelay
 	att   Attempt
+	clock relayClock // att's clock
+	serve func()     // starts serving jobs, on a driver
 }
 
 func (r *run) startWorker() *execWorker {
-	w := &execWorker{jobs: make(chan execJob, 1), done: make(chan execResult, 1)}
-	w.relay.notify = make(chan struct{}, 1)
-	w.att = Attempt{r: r, rng: newStream(), relay: &w.relay,
-		clock: relayClock{Clock: r.clock, relay: &w.relay}}
-	goDriven(func() { w.serve(r) })
+	w := r.spareWorker
+	r.spareWorker = nil
+	if w == nil {
+		w = &execWorker{r: r, jobs: make(chan execJob, 1), done: make(chan execResult, 1)}
+		w.relay.notify = make(chan struct{}, 1)
+		w.att.rng = newStream()
+		w.serve = w.serveJobs
+	}
+	w.relay.pending, w.relay.abandoned = nil, false
+	w.clock = relayClock{Clock: r.clock, relay: &w.relay}
+	w.att = Attempt{r: r, rng: w.att.rng, relay: &w.relay, clock: &w.clock}
+	goDriven(w.serve)
 	return w
 }
 
-// serve runs jobs until the run closes jobs, which it does when it stops or abandons an
-// attempt, or until exec calls runtime.Goexit.
-func (w *execWorker) serve(r *run) {
+// serveJobs runs jobs until a stop job (no node) or a closed channel, which the run
+// sends when it stops or abandons an attempt, or until exec calls runtime.Goexit.
+func (w *execWorker) serveJobs() {
 	for job := range w.jobs {
-		if !w.exec(r, job) {
+		if job.n == nil || !w.exec(w.r, job) {
 			return
 		}
 	}
@@ -165,11 +179,12 @@ func (w *execWorker) exec(r *run, job execJob) (returned bool) {
 	return true
 }
 
-// stopWorker ends the run's idle worker.
+// stopWorker ends the run's idle worker's goroutine and keeps the worker for the next
+// run of the struct.
 func (r *run) stopWorker() {
-	if r.worker != nil {
-		close(r.worker.jobs)
-		r.worker = nil
+	if w := r.worker; w != nil {
+		w.jobs <- execJob{} // stop
+		r.worker, r.spareWorker = nil, w
 	}
 }
 

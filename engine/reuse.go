@@ -32,11 +32,11 @@ func takeRun(g *Graph) *run {
 func (r *run) reset(g *Graph) {
 	n := len(g.nodes)
 	visits, calls, faults := sized(r.visits, n), sized(r.calls, n), sized(r.faults, n)
-	params, env, done, driveLoop, watchdog := r.params, r.env, r.done, r.driveLoop, r.watchdog
+	params, env, done, driveLoop, watchdog, spare := r.params, r.env, r.done, r.driveLoop, r.watchdog, r.spareWorker
 	hang, owner := r.hang.Load(), r.owner.Load()
 	vm := r.vm
 	*r = run{visits: visits, calls: calls, faults: faults, params: params, env: env, done: done,
-		driveLoop: driveLoop, watchdog: watchdog}
+		driveLoop: driveLoop, watchdog: watchdog, spareWorker: spare}
 	r.visit.r = r
 	r.hang.Store(hang)
 	r.owner.Store(owner)

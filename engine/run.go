@@ -122,10 +122,12 @@ type run struct {
 
 	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
 	// guards the running timed attempt and watchdog fires when it hangs.
-	worker   *execWorker
-	hang     atomic.Pointer[hangGuard]
-	watchdog *time.Timer
-	ticket   policy.Ticket
+	worker *execWorker
+	// spareWorker is a worker that stopped cleanly, for the next timed attempt.
+	spareWorker *execWorker
+	hang        atomic.Pointer[hangGuard]
+	watchdog    *time.Timer
+	ticket      policy.Ticket
 	// ctx and done are the run's, for a goroutine that takes the run over; owner
 	// identifies the goroutine the run belongs to.
 	ctx   context.Context
