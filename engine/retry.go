@@ -76,11 +76,12 @@ type execOutcome struct {
 // execute runs exec under the node's retry policy and everything inside it (attempt.go).
 // The loop itself, its attempt counting, waits and outcome, is policy.DoRetry's.
 func (r *run) execute(ctx context.Context, n *node, v *Visit, input any) execOutcome {
-	var p *policy.Retry
-	if n.retry != nil {
-		p = &n.retry.Retry
+	if n.retry == nil {
+		// No retry: the one attempt is called directly, not through the generic loop.
+		out, err := r.attempt(ctx, n, v, input, 1)
+		return execOutcome{out: out, attempts: 1, err: err}
 	}
-	o := policy.DoRetry(ctx, p, retryCall{r: r, n: n, v: v, input: input})
+	o := policy.DoRetry(ctx, &n.retry.Retry, retryCall{r: r, n: n, v: v, input: input})
 	return execOutcome{out: o.Out, attempts: o.Attempts, err: o.Err, exhausted: o.Exhausted}
 }
 
