@@ -108,7 +108,8 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 			}
 		}
 	}()
-	if n.timeout <= 0 {
+	timeout := policy.Timeout(n.timeout)
+	if !timeout.Set() {
 		a := r.prepareAttempt(v, number)
 		return r.callExec(ctx, n, a, input)
 	}
@@ -128,17 +129,17 @@ func (r *run) bounded(ctx context.Context, n *node, v *Visit, input any, number 
 	default:
 		out, err = r.callExecCut(ctx, actx, n, v, input, number)
 	}
-	// Past the deadline the attempt counts as timed out, whatever exec returned: a late
-	// result is discarded rather than racing the timeout. A backend's clock also counts
-	// the time its host took to get back to the run (a lost worker's tasks moving to
-	// another), so there only a wait that reached the deadline times the attempt out; the
-	// dispatcher enforces the timeout of the exec itself.
-	timedOut := deadlinePassed(actx, r.clock)
+	// Past the deadline the attempt counts as timed out, whatever exec returned
+	// (policy.Timeout.TimedOut). A backend's clock also counts the time its host took to
+	// get back to the run (a lost worker's tasks moving to another), so there only a wait
+	// that reached the deadline times the attempt out; the dispatcher enforces the timeout
+	// of the exec itself.
+	pastDeadline := deadlinePassed(actx, r.clock)
 	if r.backend != nil {
-		timedOut = errors.Is(err, context.DeadlineExceeded)
+		pastDeadline = errors.Is(err, context.DeadlineExceeded)
 	}
-	if ctx.Err() == nil && timedOut {
-		return nil, WithKind(Timeout, fmt.Errorf("attempt %d exceeded the %s timeout", number, n.timeout))
+	if timeout.TimedOut(ctx.Err() != nil, pastDeadline) {
+		return nil, WithKind(Timeout, timeout.Err(number))
 	}
 	return out, err
 }

@@ -15,5 +15,7 @@
 //
 // so a breaker sees every attempt, a retry never hammers an open breaker (circuit_open is
 // not retried), each attempt has its own timeout, and injected faults look exactly like
-// real ones to every policy above them.
+// real ones to every policy above them. The four policies' semantics, the retry loop
+// included, live in package policy (see its doc); retry.go and attempt.go here only wire
+// them to the run's clock, trace, error kinds and random streams.
 package engine
