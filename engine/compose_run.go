@@ -252,7 +252,9 @@ func (f *fanout) runChild(ctx context.Context, bg *bodyGraph, clock Clock, scope
 		cr.logger = pr.logger.With("scope", scope.String())
 	}
 	if bg.defaultOutput {
-		cr.written = map[string]struct{}{}
+		if cr.written == nil {
+			cr.written = map[string]struct{}{}
+		}
 	}
 	seed := int64(mix(mix(uint64(pr.seed)^mix(f.node.hash)) ^ uint64(f.visit)<<32 ^ uint64(key)<<8 ^ streamChild))
 	scenario := pr.scenarioName
@@ -444,7 +446,9 @@ func (c *composite) runMap(ctx context.Context, a *Attempt, in *composeInput) (a
 			scope := scopeName{a.n.name, i}
 			o, done := f.resumedItem(i)
 			if !done {
-				*cr = childRun{item: true, itemVal: in.items[i], index: i}
+				written := cr.written // the worker's, emptied for this item
+				clear(written)
+				*cr = childRun{item: true, itemVal: in.items[i], index: i, written: written}
 				o = f.runChild(ctx, c.body, clock, scope, i, cr, in.shared)
 				if o.status != StatusCanceled {
 					if err := f.commitItem(i, o); err != nil {

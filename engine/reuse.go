@@ -18,6 +18,9 @@ import "sync"
 
 var runPool sync.Pool
 
+// maxPathBuf bounds the path array a run struct keeps for its next child run.
+const maxPathBuf = 64
+
 // takeRun returns a run struct for a run of g: a finished run's, emptied, or a new one.
 func takeRun(g *Graph) *run {
 	r, _ := runPool.Get().(*run)
@@ -32,11 +35,11 @@ func takeRun(g *Graph) *run {
 func (r *run) reset(g *Graph) {
 	n := len(g.nodes)
 	visits, calls, faults := sized(r.visits, n), sized(r.calls, n), sized(r.faults, n)
-	params, env, done, driveLoop, watchdog, spare := r.params, r.env, r.done, r.driveLoop, r.watchdog, r.spareWorker
+	params, env, done, driveLoop, watchdog, spare, pathBuf := r.params, r.env, r.done, r.driveLoop, r.watchdog, r.spareWorker, r.pathBuf
 	hang, owner := r.hang.Load(), r.owner.Load()
 	vm := r.vm
 	*r = run{visits: visits, calls: calls, faults: faults, params: params, env: env, done: done,
-		driveLoop: driveLoop, watchdog: watchdog, spareWorker: spare}
+		driveLoop: driveLoop, watchdog: watchdog, spareWorker: spare, pathBuf: pathBuf}
 	r.visit.r = r
 	r.hang.Store(hang)
 	r.owner.Store(owner)
@@ -70,6 +73,9 @@ func (r *run) release() {
 	}
 	if g := r.hang.Load(); g != nil && g.state != hangIdle {
 		return
+	}
+	if r.res == &r.childRes && cap(r.res.Path) <= maxPathBuf {
+		r.pathBuf = r.res.Path[:0]
 	}
 	// What the finished run pointed to (its result, shared store, tracer) stays
 	// reachable from the pool until the next run resets the struct or the pool lets

@@ -123,6 +123,10 @@ type run struct {
 	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
 	// guards the running timed attempt and watchdog fires when it hangs.
 	worker *execWorker
+	// childRes is the result of a child run (a map item's, a branch's), and pathBuf the
+	// array its path reuses from run to run.
+	childRes Result
+	pathBuf  []Step
 	// spareWorker is a worker that stopped cleanly, for the next timed attempt.
 	spareWorker *execWorker
 	hang        atomic.Pointer[hangGuard]
@@ -256,7 +260,14 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 		return nil, err
 	}
 	r.envVals = envVals
-	r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
+	if opts.child != nil {
+		// A child's result never leaves its parent's runChild, which copies what it
+		// needs: it lives in the run struct, its path in the struct's own buffer.
+		r.childRes = Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared, Path: r.pathBuf[:0]}
+		r.res = &r.childRes
+	} else {
+		r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
+	}
 	r.visit.r = r
 	r.att = Attempt{r: r, rng: &r.execRNG, clock: r.clock}
 	return r, nil
