@@ -281,7 +281,8 @@ func (g *Graph) ExecAttempt(ctx context.Context, call *ExecCall, logger hclog.Lo
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	r := &run{g: owner, clock: offsetClock{since: time.Now(), at: call.Now}, seed: call.Seed, params: call.RunParams, logger: logger.With("workflow", g.spec.Name)}
+	r := &run{}
+	r.g, r.clock, r.seed, r.params, r.logger = owner, offsetClock{since: time.Now(), at: call.Now}, call.Seed, call.RunParams, logger.With("workflow", g.spec.Name)
 	if r.params == nil {
 		r.params = map[string]any{}
 	}

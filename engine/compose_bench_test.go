@@ -140,7 +140,7 @@ func newDirectMap(tb testing.TB, g *Graph, items []any) *directMap {
 	n := body.nodes[0]
 	d := &directMap{impl: n.impl, items: items, slots: make(chan *directSlot, mapBenchConc)}
 	for range mapBenchConc {
-		s := &directSlot{r: &run{g: body, params: map[string]any{"items": items}}}
+		s := &directSlot{r: directRun(body, items)}
 		s.v = Visit{r: s.r, n: n, number: 1}
 		s.a = Attempt{r: s.r, n: n, visit: 1, number: 1, call: 1}
 		d.slots <- s
@@ -417,4 +417,11 @@ nodes:
 	if fan[1].(map[string]any)["a"] != 2 || res.Shared["first"] != 5 {
 		t.Errorf("items share a store: %v, shared %v", fan, res.Shared)
 	}
+}
+
+// directRun is the run a direct slot's visits see: the body's graph and the items.
+func directRun(body *Graph, items []any) *run {
+	r := &run{}
+	r.g, r.params = body, map[string]any{"items": items}
+	return r
 }

@@ -33,27 +33,20 @@ func takeRun(g *Graph) *run {
 
 // reset empties r for a run of g, keeping the pieces a run refills.
 func (r *run) reset(g *Graph) {
+	r.runState = runState{}
 	n := len(g.nodes)
-	visits, calls, faults := sized(r.visits, n), sized(r.calls, n), sized(r.faults, n)
-	params, env, done, driveLoop, watchdog, spare, pathBuf := r.params, r.env, r.done, r.driveLoop, r.watchdog, r.spareWorker, r.pathBuf
-	hang, owner := r.hang.Load(), r.owner.Load()
-	vm := r.vm
-	*r = run{visits: visits, calls: calls, faults: faults, params: params, env: env, done: done,
-		driveLoop: driveLoop, watchdog: watchdog, spareWorker: spare, pathBuf: pathBuf}
-	r.visit.r = r
-	r.hang.Store(hang)
-	r.owner.Store(owner)
-	if params == nil {
+	r.visits, r.calls, r.faults = sized(r.visits, n), sized(r.calls, n), sized(r.faults, n)
+	if r.params == nil {
 		r.params = make(map[string]any, len(g.params))
 	} else {
-		clear(params)
+		clear(r.params)
 	}
-	clear(env) // a map item's run leaves item and index behind
-	if hang != nil {
-		hang.att = Attempt{rng: hang.att.rng} // nothing of the last run's attempt
-	}
-	r.vm = vm
+	clear(r.env)       // a map item's run leaves item and index behind
 	r.vm.ready = false // the budget goes back into env, with g's limits
+	if h := r.hang.Load(); h != nil {
+		h.att = Attempt{rng: h.att.rng} // nothing of the last run's attempt
+	}
+	r.visit.r = r
 }
 
 // sized returns s cleared to length n, reusing its array when it is large enough.

@@ -64,8 +64,45 @@ type RunOptions struct {
 // DefaultPathLimit is how many steps a Result keeps when RunOptions.PathLimit is 0.
 const DefaultPathLimit = 10_000
 
-// run is the per-run state: everything that changes while a graph runs.
+// run is the per-run state: everything that changes while a graph runs. A finished
+// run's struct is handed to the next run (reuse.go): runState is emptied for every run,
+// runKeep holds what the next run refills rather than rebuilds.
 type run struct {
+	runState
+	runKeep
+}
+
+// runKeep is the part of a run struct that outlives one run.
+type runKeep struct {
+	visits []int
+	calls  []int
+	faults []*activeFault
+	params map[string]any
+	// env is the expression environment, filled on first use (exprEnv).
+	env      map[string]any
+	vm       exprVM
+	execRNG  stream
+	visitRNG stream
+	jitter   stream
+	rngReady bool
+	// pathBuf is the array a child run's path reuses from run to run.
+	pathBuf []Step
+	// spareWorker is a worker that stopped cleanly, for the next timed attempt; hang
+	// guards the running timed attempt on a virtual clock and watchdog fires when it
+	// hangs.
+	spareWorker *execWorker
+	hang        atomic.Pointer[hangGuard]
+	watchdog    *time.Timer
+	// done receives the end of the loop's goroutine; owner counts the goroutines that
+	// have owned the run (the current one's number); driveLoop starts the loop on a
+	// driver.
+	done      chan any
+	owner     atomic.Uint64
+	driveLoop func()
+}
+
+// runState is the part of a run struct that belongs to one run.
+type runState struct {
 	g       *Graph
 	clock   Clock
 	virtual bool
@@ -86,18 +123,12 @@ type run struct {
 	pathLimit    int
 
 	shared map[string]any
-	params map[string]any
 	input  map[string]any
-	visits []int
-	calls  []int
-	faults []*activeFault
 
-	// env is the expression environment, filled on first use (exprEnv); envVals are
-	// the values of the workflow's env: variables.
-	env       map[string]any
+	// envFilled says env holds this run's values; envVals are the values of the
+	// workflow's env: variables.
 	envFilled bool
 	envVals   map[string]any
-	vm        exprVM
 	visit     Visit
 	att       Attempt
 	// st is the current visit's step; phase the phase it is in ("" between visits).
@@ -105,9 +136,6 @@ type run struct {
 	phase string
 	// interrupting is set while the error handler of a canceled run runs.
 	interrupting bool
-	execRNG      stream
-	visitRNG     stream
-	jitter       stream
 
 	// task is the run's task when it runs on a virtual-time scheduler (sim.go).
 	task *simTask
@@ -120,25 +148,13 @@ type run struct {
 	backend *Backend
 	prefix  string
 
-	// worker runs timed attempts' execs on the real clock; on a virtual clock hang
-	// guards the running timed attempt and watchdog fires when it hangs.
+	// worker runs timed attempts' execs on the real clock.
 	worker *execWorker
-	// childRes is the result of a child run (a map item's, a branch's), and pathBuf the
-	// array its path reuses from run to run.
+	// childRes is the result of a child run (a map item's, a branch's).
 	childRes Result
-	pathBuf  []Step
-	// spareWorker is a worker that stopped cleanly, for the next timed attempt.
-	spareWorker *execWorker
-	hang        atomic.Pointer[hangGuard]
-	watchdog    *time.Timer
-	ticket      policy.Ticket
-	// ctx and done are the run's, for a goroutine that takes the run over; owner
-	// identifies the goroutine the run belongs to.
-	ctx   context.Context
-	done  chan any
-	owner atomic.Uint64
-	// driveLoop starts the loop on a driver; it is made once per run struct.
-	driveLoop func()
+	ticket   policy.Ticket
+	// ctx is the run's, for a goroutine that takes the run over.
+	ctx context.Context
 	// leaked says a goroutine other than the caller's may still reach the run once
 	// Run returns (see reuse.go).
 	leaked bool
@@ -180,9 +196,12 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	r := takeRun(g)
 	r.g, r.clock, r.tracer, r.ctxTracer, r.logger, r.seed = g, opts.Clock, opts.Tracer, contextTracerOf(opts.Tracer), opts.Logger, opts.Seed
 	r.scenarioName, r.noBreakers, r.maxSteps = opts.Scenario, opts.DisableBreakers, g.maxSteps
-	r.execRNG.init()
-	r.visitRNG.init()
-	r.jitter.init()
+	if !r.rngReady {
+		r.execRNG.init()
+		r.visitRNG.init()
+		r.jitter.init()
+		r.rngReady = true
+	}
 	if r.clock == nil {
 		r.clock = RealClock{}
 	}
@@ -211,13 +230,20 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	case r.pathLimit < 0:
 		r.pathLimit = int(^uint(0) >> 1)
 	}
-	maps.Copy(r.params, g.params)
+	// A map item's or branch's params are its parent run's, which merged the same
+	// workflow's params and scenario with the caller's already: copied once, below.
+	body := opts.child != nil && !opts.child.ownInput
+	if !body {
+		maps.Copy(r.params, g.params)
+	}
 	if opts.Scenario != "" {
 		sc, ok := g.scenarios[opts.Scenario]
 		if !ok {
 			return nil, fmt.Errorf("unknown scenario %q; the workflow declares: %s", opts.Scenario, strings.Join(g.Scenarios(), ", "))
 		}
-		maps.Copy(r.params, sc.params)
+		if !body {
+			maps.Copy(r.params, sc.params)
+		}
 		for idx, f := range sc.faults {
 			rate := f.rate
 			if f.rateMax > f.rate {
