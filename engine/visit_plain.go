@@ -1,9 +1,14 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/kgrun/kgrun/engine/policy"
+)
 
 // Most visits in a long run are of plain nodes: no hooks, no ${{ }} params, no retry,
-// breaker, bulkhead, timeout or fault, on a run with no tracer, backend or debug log.
+// bulkhead, timeout or fault (a breaker is allowed), on a run with no tracer, backend or
+// debug log.
 // visitPlain runs those with the work of visitNode they do not need left out; its
 // outcome (action, result, attempts, failure, phase names, panic containment) is the
 // same, which TestPlainVisitsMatch checks against the general path.
@@ -47,7 +52,7 @@ func (n *node) finishActions() {
 		add(a)
 	}
 	n.plain = len(n.beforePrep) == 0 && len(n.afterExec) == 0 && n.goBefore == nil && n.goAfter == nil &&
-		n.templates == nil && n.retry == nil && n.breaker == nil && n.bulkhead == nil && n.timeout <= 0 &&
+		n.templates == nil && n.retry == nil && n.bulkhead == nil && n.timeout <= 0 &&
 		n.compose == nil && n.impl != nil
 }
 
@@ -68,6 +73,8 @@ func (r *run) visitPlain(ctx context.Context, n *node, v *Visit) (*nodeAction, a
 	attempts := 1
 	switch {
 	case err == nil:
+	case phase == "rejected":
+		return nil, nil, 1, n.rejection
 	case phase == "prep":
 		return nil, nil, 0, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Err: err}
 	case phase == "exec":
@@ -87,14 +94,20 @@ func (r *run) visitPlain(ctx context.Context, n *node, v *Visit) (*nodeAction, a
 }
 
 // plainPhases calls prep, exec and post under one panic guard; phase names the phase
-// that failed or panicked. The phases are those of visitNode, in r.phase as there for
-// a goroutine that node code ends.
+// that failed or panicked ("rejected" when the breaker refused the call). The phases are
+// those of visitNode, in r.phase as there for a goroutine that node code ends; exec's
+// outcome, a panic included, is recorded with the node's breaker as attempt does.
 func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (out any, action, phase string, err error) {
+	var b *policy.Breaker
+	var ticket policy.Ticket
 	defer func() {
 		if p := recover(); p != nil {
 			phase, err = r.phase, WithKind(Internal, &panicError{value: p})
 			if phase == "exec" {
 				out = nil
+				if b != nil {
+					r.breakerChanged(n, v, 1, r.breakerRecord(b, ticket, n.breakerOutcome(err)))
+				}
 			}
 		}
 	}()
@@ -103,11 +116,28 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 	if err != nil {
 		return nil, "", "prep", containError(err)
 	}
+	if n.breaker != nil && !r.noBreakers {
+		t, ok, tr := n.breaker.Allow(r.clock.Now())
+		r.breakerChanged(n, v, 1, tr)
+		if !ok {
+			return nil, "", "rejected", n.rejected
+		}
+		r.ticket, ticket = t, t
+		b = n.breaker
+	}
 	r.phase = "exec"
 	r.calls[n.index]++
 	a.call = r.calls[n.index]
-	if out, err = n.impl.Exec(ctx, a, in); err != nil {
-		return nil, "", "exec", containError(err)
+	out, err = n.impl.Exec(ctx, a, in)
+	if err != nil {
+		err = containError(err)
+	}
+	if b != nil {
+		r.breakerChanged(n, v, 1, r.breakerRecord(b, ticket, n.breakerOutcome(err)))
+		b = nil // recorded: a panic in post is not exec's
+	}
+	if err != nil {
+		return nil, "", "exec", err
 	}
 	r.phase = "post"
 	if action, err = n.impl.Post(v, in, out); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -85,34 +86,57 @@ func TestPlainVisitsMatch(t *testing.T) {
 		}
 	}
 	cases = append(cases, "{how: undeclared}", "{how: empty}", "{}")
+	routings := []string{"on: {next: b, default: b, error: b}", "on: {next: b, default: b}", "fallback: b",
+		// With a breaker that two counted failures open: exec's failures and panics
+		// are recorded, later visits refused.
+		"breaker: svc, on: {next: b, default: b, error: b, circuit_open: b}", "breaker: svc, fallback: b"}
+	ran, rejected := 0, 0
 	for _, params := range cases {
-		for _, routing := range []string{"on: {next: b, default: b, error: b}", "on: {next: b, default: b}", "fallback: b"} {
+		for _, routing := range routings {
 			src := fmt.Sprintf(`
 version: 1
 name: plain
 start: a
 max_steps: 20
+breakers:
+  svc: {failure_threshold: 2, open_timeout: 1h}
 nodes:
   a: {type: phase, params: %s, %s}
   b: {type: phase, on: {next: c}}
-  c: {type: phase, params: %s, on: {next: a}}
-`, params, routing, params)
+  c: {type: phase, params: %s, %s}
+`, params, routing, params, strings.ReplaceAll(routing, ": b", ": a"))
 			name := params + " " + routing
-			g, ds := Load("plain.yaml", []byte(src), reg)
-			if ds.HasErrors() {
-				continue // an unrouted failure action: not a runnable case
-			}
-			for _, n := range g.nodes {
-				if !n.plain {
-					t.Fatalf("%s: node %s does not take the plain path", name, n.name)
+			// Each run gets its own graph: breakers keep their state across a
+			// graph's runs.
+			load := func() *Graph {
+				g, ds := Load("plain.yaml", []byte(src), reg)
+				if ds.HasErrors() {
+					return nil // an unrouted failure action: not a runnable case
 				}
+				for _, n := range g.nodes {
+					if !n.plain {
+						t.Fatalf("%s: node %s does not take the plain path", name, n.name)
+					}
+				}
+				return g
 			}
+			g := load()
+			if g == nil {
+				continue
+			}
+			ran++
 			plain := runResult(t, g, nil)
-			general := runResult(t, g, &Recorder{})
+			general := runResult(t, load(), &Recorder{})
+			if strings.Contains(plain, `"circuit_open"`) {
+				rejected++
+			}
 			if plain != general {
 				t.Errorf("%s:\nplain   %s\ngeneral %s", name, plain, general)
 			}
 		}
+	}
+	if ran < 50 || rejected < 5 {
+		t.Errorf("only %d cases ran, %d with visits the breaker refused", ran, rejected)
 	}
 }
 
