@@ -72,12 +72,14 @@ func DoRetry[C RetryCall](ctx context.Context, p *Retry, c C) RetryOutcome {
 	if err == nil || p == nil || p.Attempts == 1 || !c.Retryable(err) {
 		return RetryOutcome{Out: out, Attempts: 1, Err: err}
 	}
-	return retryAfter(ctx, p, c, err, start)
+	// Past the first failure the loop takes c as an interface: one allocation, where
+	// a generic loop made retry-go's options allocate one each.
+	return retryAfter(ctx, p, RetryCall(c), err, start)
 }
 
 // retryAfter continues after a first attempt, begun at start, failed with the retryable
 // firstErr.
-func retryAfter[C RetryCall](ctx context.Context, p *Retry, c C, firstErr error, start time.Time) RetryOutcome {
+func retryAfter(ctx context.Context, p *Retry, c RetryCall, firstErr error, start time.Time) RetryOutcome {
 	var (
 		attempts = 1
 		lastErr  = firstErr
@@ -118,7 +120,7 @@ func retryAfter[C RetryCall](ctx context.Context, p *Retry, c C, firstErr error,
 		retry.Attempts(uint(p.Attempts-1)),
 		retry.Context(ctx),
 		retry.LastErrorOnly(true),
-		retry.WithTimer(clockTimer[C]{ctx: ctx, clock: c}),
+		retry.WithTimer(clockTimer[RetryCall]{ctx: ctx, clock: c}),
 		retry.RetryIf(func(err error) bool {
 			if !retry.IsRecoverable(err) {
 				return false
