@@ -233,8 +233,13 @@ func compile(w *schema.Workflow, reg *Registry, cc compileContext) (*Graph, sche
 	for _, n := range g.nodes {
 		g.compileNode(n, w, reg, &ds)
 	}
+	total := 0
 	for _, n := range g.nodes {
-		n.finishActions()
+		total += len(n.emits)
+	}
+	acts := make([]nodeAction, 0, total) // one array for every node's actions
+	for _, n := range g.nodes {
+		acts = n.finishActions(acts)
 	}
 	g.exprs = nil
 	if cc.scope == "" {

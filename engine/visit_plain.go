@@ -32,9 +32,10 @@ func (n *node) action(a string) *nodeAction {
 }
 
 // finishActions lists the node's actions, its type's own first (the ones a visit
-// usually takes), once its edges are compiled.
-func (n *node) finishActions() {
-	n.acts = make([]nodeAction, 0, len(n.emits))
+// usually takes), once its edges are compiled, in room taken from buf; it returns what
+// is left of buf.
+func (n *node) finishActions(buf []nodeAction) []nodeAction {
+	n.acts = buf[len(buf):len(buf):len(buf)+len(n.emits)]
 	add := func(a string) {
 		if n.emits[a] && n.action(a) == nil {
 			n.acts = append(n.acts, nodeAction{name: a, edges: n.routes[a]})
@@ -51,9 +52,11 @@ func (n *node) finishActions() {
 	for a := range n.emits {
 		add(a)
 	}
+	buf = buf[:len(buf)+len(n.acts)]
 	n.plain = len(n.beforePrep) == 0 && len(n.afterExec) == 0 && n.goBefore == nil && n.goAfter == nil &&
 		n.templates == nil && n.retry == nil && n.bulkhead == nil && n.timeout <= 0 &&
 		n.compose == nil && n.impl != nil
+	return buf
 }
 
 // plainVisit reports whether n's visit may take visitPlain.
