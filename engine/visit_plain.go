@@ -35,7 +35,7 @@ func (n *node) action(a string) *nodeAction {
 // usually takes), once its edges are compiled, in room taken from buf; it returns what
 // is left of buf.
 func (n *node) finishActions(buf []nodeAction) []nodeAction {
-	n.acts = buf[len(buf):len(buf):len(buf)+len(n.emits)]
+	n.acts = buf[len(buf) : len(buf) : len(buf)+len(n.emits)]
 	add := func(a string) {
 		if n.emits[a] && n.action(a) == nil {
 			n.acts = append(n.acts, nodeAction{name: a, edges: n.routes[a]})
