@@ -153,7 +153,7 @@ func (r *run) prepareAttempt(v *Visit, number int) *Attempt {
 // callExec counts the call, injects the scenario's faults and calls exec, turning a panic
 // into an internal error of this node.
 func (r *run) callExec(ctx context.Context, n *node, a *Attempt, input any) (any, error) {
-	r.phase = "exec"
+	r.phase = phaseExec
 	r.calls[n.index]++
 	return r.callExecAt(ctx, n, a, input, r.calls[n.index])
 }

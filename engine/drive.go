@@ -109,7 +109,7 @@ func (r *run) guard(ctx context.Context, done chan<- any, f func(*run, context.C
 // between visits) the run ends failed.
 func (r *run) afterGoexit(ctx context.Context) {
 	n := r.visit.n
-	phase := r.phase
+	phase := r.phase.String()
 	name := ""
 	if n != nil {
 		name = n.name
@@ -123,7 +123,7 @@ func (r *run) afterGoexit(ctx context.Context) {
 				nerr.Attempts = r.att.number
 			}
 			next, failure := r.failVisit(ctx, n, nil, nerr)
-			r.phase = ""
+			r.phase = phaseNone
 			if !r.afterStep(ctx, n, next, failure) {
 				r.walk(ctx, next, failure)
 			}

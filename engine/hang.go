@@ -93,7 +93,7 @@ func (r *run) callExecWatched(actx context.Context, n *node, v *Visit, input any
 	g.runClock = r.clock // a reused run's guard may have served another clock
 	// Everything the run loop writes for this attempt is written before the guard is
 	// taken, so a takeover sees it.
-	r.phase = "exec"
+	r.phase = phaseExec
 	r.calls[n.index]++
 	call := r.calls[n.index]
 	a := &g.att
@@ -196,7 +196,7 @@ func afterHang(g *hangGuard) func(*run, context.Context) {
 		}
 		nerr := &NodeError{Node: n.name, Kind: KindOf(err), Phase: "exec", Attempts: g.number, Err: err}
 		next, failure := r.failVisit(ctx, n, nil, nerr)
-		r.phase = ""
+		r.phase = phaseNone
 		if r.debug {
 			r.logVisit()
 		}

@@ -51,7 +51,7 @@ func (r *run) walk(ctx context.Context, cur *node, failure *NodeError) {
 		}
 		at := cur
 		cur, failure = r.step(ctx, cur, failure)
-		r.phase = ""
+		r.phase = phaseNone
 		if r.debug {
 			r.logVisit()
 		}
@@ -154,7 +154,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	}
 
 	act, out, attempts, nerr := r.visitNode(ctx, n, v)
-	r.phase = "route"
+	r.phase = phaseRoute
 	st.Attempts = attempts
 	if nerr != nil {
 		return r.failVisit(ctx, n, out, nerr)
@@ -198,7 +198,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 // where it leads (nil when it ends the run).
 func (r *run) failVisit(ctx context.Context, n *node, out any, nerr *NodeError) (*node, *NodeError) {
 	v, st := &r.visit, &r.st
-	r.phase = "route"
+	r.phase = phaseRoute
 	if nerr == n.rejection {
 		st.Failure = n.rejectionStep
 	} else {

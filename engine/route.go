@@ -35,7 +35,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (*nodeAction, an
 		return nil, nil, 0, fail("before_prep", 0, err, Data)
 	}
 	if n.goBefore != nil {
-		r.phase = "before_prep"
+		r.phase = phaseBeforePrep
 		if err := protect(func() error { return n.goBefore.BeforePrep(v) }); err != nil {
 			return nil, nil, 0, fail("before_prep", 0, err, Data)
 		}
@@ -49,7 +49,7 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (*nodeAction, an
 		v.params = p
 	}
 	var input any
-	r.phase = "prep"
+	r.phase = phasePrep
 	if err := protect(func() (err error) { input, err = n.impl.Prep(v); return }); err != nil {
 		return nil, nil, 0, fail("prep", 0, err, "")
 	}
@@ -73,13 +73,13 @@ func (r *run) visitNode(ctx context.Context, n *node, v *Visit) (*nodeAction, an
 		return nil, result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 	}
 	if n.goAfter != nil {
-		r.phase = "after_exec"
+		r.phase = phaseAfterExec
 		if err := protect(func() error { return n.goAfter.AfterExec(v, input, ex.out) }); err != nil {
 			return nil, result, ex.attempts, fail("after_exec", ex.attempts, err, Data)
 		}
 	}
 	var action string
-	r.phase = "post"
+	r.phase = phasePost
 	if err := protect(func() (err error) { action, err = n.impl.Post(v, input, ex.out); return }); err != nil {
 		return nil, result, ex.attempts, fail("post", ex.attempts, err, "")
 	}

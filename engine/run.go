@@ -132,7 +132,7 @@ type runState struct {
 	att       Attempt
 	// st is the current visit's step; phase the phase it is in ("" between visits).
 	st    Step
-	phase string
+	phase visitPhase
 	// interrupting is set while the error handler of a canceled run runs.
 	interrupting bool
 
@@ -394,3 +394,22 @@ func (r *run) fail(node, reason string) {
 	r.failed = true
 	r.res.Degradations = append(r.res.Degradations, node+": "+reason)
 }
+
+// visitPhase is the phase a visit is in, kept as a number so that the loop's many
+// changes of phase cost a byte each.
+type visitPhase uint8
+
+const (
+	phaseNone visitPhase = iota
+	phaseBeforePrep
+	phasePrep
+	phaseExec
+	phaseAfterExec
+	phasePost
+	phaseRoute
+)
+
+var phaseNames = [...]string{"", "before_prep", "prep", "exec", "after_exec", "post", "route"}
+
+// String names the phase as NodeError.Phase does ("" between visits).
+func (p visitPhase) String() string { return phaseNames[p] }

@@ -105,7 +105,7 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 	var ticket policy.Ticket
 	defer func() {
 		if p := recover(); p != nil {
-			phase, err = r.phase, WithKind(Internal, &panicError{value: p})
+			phase, err = r.phase.String(), WithKind(Internal, &panicError{value: p})
 			if phase == "exec" {
 				out = nil
 				if b != nil {
@@ -114,7 +114,7 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 			}
 		}
 	}()
-	r.phase = "prep"
+	r.phase = phasePrep
 	in, err := n.impl.Prep(v)
 	if err != nil {
 		return nil, "", "prep", containError(err)
@@ -128,7 +128,7 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 		r.ticket, ticket = t, t
 		b = n.breaker
 	}
-	r.phase = "exec"
+	r.phase = phaseExec
 	r.calls[n.index]++
 	a.call = r.calls[n.index]
 	out, err = n.impl.Exec(ctx, a, in)
@@ -142,7 +142,7 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 	if err != nil {
 		return nil, "", "exec", err
 	}
-	r.phase = "post"
+	r.phase = phasePost
 	if action, err = n.impl.Post(v, in, out); err != nil {
 		return out, "", "post", containError(err)
 	}
