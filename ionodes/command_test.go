@@ -147,6 +147,12 @@ while :; do sleep 0.05; done`
 	t.Logf("group %d (parent and child %d) gone %s after the run started", pgid, child, time.Since(start).Round(time.Millisecond))
 }
 
+// pidWritten reports whether path holds a whole line, as echo writes a pid.
+func pidWritten(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.HasSuffix(string(b), "\n")
+}
+
 func readPID(t *testing.T, path string) int {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -208,9 +214,8 @@ wait`
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) { // the shell writes parent after starting the child
-		_, errChild := os.Stat(filepath.Join(dir, "child"))
-		_, errParent := os.Stat(filepath.Join(dir, "parent"))
-		if errChild == nil && errParent == nil {
+		// A file exists as soon as the shell opens it, before its pid is written.
+		if pidWritten(filepath.Join(dir, "child")) && pidWritten(filepath.Join(dir, "parent")) {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
