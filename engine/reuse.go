@@ -5,9 +5,11 @@ import "sync"
 // A run's state is a large struct with maps, slices, an expression machine and, for
 // timed attempts on a virtual clock, a watchdog: building it was most of what a short
 // run cost. Graph.Run hands a finished run's struct to the next run, keeping what can
-// be refilled (the per-node counters, the params and expression maps, the expression
-// machine, the watchdog and its guard, the done channel). The Result and everything it
-// holds are the run's own and never reused.
+// be refilled (runKeep: the per-node counters, the params and expression maps, the
+// expression machine, the watchdog and its guard, the real clock's exec worker, the done
+// channel). A top-level run's Result and everything it holds are the caller's and never
+// reused; a child run's Result lives in the struct, read by its parent before the
+// struct is handed on.
 //
 // A struct is reused only when nothing but the caller's goroutine can reach it once Run
 // returns: not after node code ended the loop's goroutine, not after the watchdog took

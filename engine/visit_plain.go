@@ -32,8 +32,8 @@ func (n *node) action(a string) *nodeAction {
 }
 
 // finishActions lists the node's actions, its type's own first (the ones a visit
-// usually takes), once its edges are compiled, in room taken from buf; it returns what
-// is left of buf.
+// usually takes), once its edges are compiled, in room taken from buf (the graph's one
+// array of actions); it returns buf with the node's actions added.
 func (n *node) finishActions(buf []nodeAction) []nodeAction {
 	n.acts = buf[len(buf) : len(buf) : len(buf)+len(n.emits)]
 	add := func(a string) {
