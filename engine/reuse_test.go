@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 )
@@ -189,3 +191,97 @@ func (s stuckNode) Exec(context.Context, *Attempt, any) (any, error) {
 	return nil, nil
 }
 func (stuckNode) Post(*Visit, any, any) (string, error) { return "success", nil }
+
+// TestReusedRunsAcrossGoroutines runs workflows of every kind from many goroutines at
+// once, so that run structs pass between goroutines through the pool (on the real clock
+// too, with its exec workers), and requires each result to be the one a run on a new
+// struct gives: on virtual time the whole result, on the real clock status and path.
+func TestReusedRunsAcrossGoroutines(t *testing.T) {
+	reg := testRegistry(t)
+	sources := []string{`
+version: 1
+name: timed
+start: a
+breakers:
+  svc: {failure_threshold: 100, open_timeout: 1h}
+nodes:
+  a: {type: echo, params: {value: 1}, timeout: 5s, breaker: svc, on: {success: b}}
+  b: {type: sleep, params: {sleep: 1ms}, timeout: 5s, retry: {attempts: 2, delay: 1ms}, on: {success: c}}
+  c: {type: echo, params: {value: "${{ shared.a + 1 }}"}}
+`, `
+version: 1
+name: fan
+start: fan
+nodes:
+  fan:
+    type: map
+    items: [1, 2, 3, 4, 5, 6, 7, 8]
+    max_concurrency: 3
+    body:
+      start: one
+      nodes:
+        one: {type: echo, params: {value: "${{ item * 10 }}"}}
+      output: shared.one
+    on: {success: done}
+  done: {type: echo}
+output: {items: shared.fan.items}
+`}
+	graphs := make([]*Graph, len(sources))
+	for i, src := range sources {
+		g, ds := Load("reuse.yaml", []byte(src), reg)
+		if ds.HasErrors() {
+			t.Fatalf("%s", ds)
+		}
+		graphs[i] = g
+	}
+	summary := func(res *Result, whole bool) string {
+		if !whole {
+			return fmt.Sprintf("%s %s %v", res.Status, pathString(res), res.Output)
+		}
+		r := *res
+		r.Breakers = nil // a graph's breakers count every run of it
+		b, err := json.Marshal(&r)
+		if err != nil {
+			t.Error(err)
+		}
+		return string(b)
+	}
+	run := func(g *Graph, clock Clock) *Result {
+		res, err := g.Run(context.Background(), RunOptions{Clock: clock})
+		if err != nil {
+			t.Error(err)
+			return &Result{}
+		}
+		return res
+	}
+	type want struct{ virtual, real string }
+	wants := make([]want, len(graphs))
+	for i, g := range graphs {
+		for runPool.Get() != nil {
+		}
+		wants[i].virtual = summary(run(g, NewVirtualClock(Epoch)), true)
+		for runPool.Get() != nil {
+		}
+		wants[i].real = summary(run(g, RealClock{}), false)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 40 {
+				i := (w + k) % len(graphs)
+				if k%2 == 0 {
+					if got := summary(run(graphs[i], NewVirtualClock(Epoch)), true); got != wants[i].virtual {
+						t.Errorf("goroutine %d, run %d of %s on virtual time:\n got %s\nwant %s", w, k, graphs[i].spec.Name, got, wants[i].virtual)
+						return
+					}
+				} else if got := summary(run(graphs[i], RealClock{}), false); got != wants[i].real {
+					t.Errorf("goroutine %d, run %d of %s on the real clock:\n got %s\nwant %s", w, k, graphs[i].spec.Name, got, wants[i].real)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
