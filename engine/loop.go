@@ -163,13 +163,7 @@ func (r *run) step(ctx context.Context, n *node, arrivedBy *NodeError) (*node, *
 	if r.tracer != nil {
 		r.emit(Event{Kind: EventNodeEnd, Node: n.name, Visit: v.number, Action: action})
 	}
-	var e *edge
-	var rerr error
-	if len(act.edges) > 0 && act.edges[0].guard == nil {
-		e = act.edges[0] // the common case, without a call
-	} else {
-		e, rerr = r.chooseOf(n, act, action, out, nil, attempts)
-	}
+	e, rerr := r.chooseOf(n, act, action, out, nil, attempts)
 	switch {
 	case rerr != nil:
 		return r.failVisit(ctx, n, out, &NodeError{Node: n.name, Kind: KindOf(rerr), Phase: "route", Attempts: attempts, Err: rerr})

@@ -28,6 +28,9 @@ func takeRun(g *Graph) *run {
 	r, _ := runPool.Get().(*run)
 	if r == nil {
 		r = &run{}
+		r.execRNG.init()
+		r.visitRNG.init()
+		r.jitter.init()
 	}
 	r.reset(g)
 	return r

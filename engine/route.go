@@ -131,10 +131,20 @@ func (r *run) choose(n *node, action string, result any, failure *NodeError, att
 }
 
 // chooseOf is choose for an action already looked up (nil when the node never takes it).
+// It is small enough to inline, so that the common case, a first edge without a guard,
+// costs no call.
 func (r *run) chooseOf(n *node, act *nodeAction, action string, result any, failure *NodeError, attempts int) (*edge, error) {
 	if act == nil || len(act.edges) == 0 {
 		return nil, nil
 	}
+	if e := act.edges[0]; e.guard == nil {
+		return e, nil
+	}
+	return r.chooseGuarded(n, act, action, result, failure, attempts)
+}
+
+// chooseGuarded is chooseOf for an action whose first edge has a guard.
+func (r *run) chooseGuarded(n *node, act *nodeAction, action string, result any, failure *NodeError, attempts int) (*edge, error) {
 	envSet := false
 	for _, e := range act.edges {
 		if e.guard == nil {

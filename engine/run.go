@@ -83,7 +83,6 @@ type runKeep struct {
 	execRNG  stream
 	visitRNG stream
 	jitter   stream
-	rngReady bool
 	// pathBuf is the array a child run's path reuses from run to run.
 	pathBuf []Step
 	// spareWorker is a worker that stopped cleanly, for the next timed attempt; hang
@@ -195,12 +194,6 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	r := takeRun(g)
 	r.g, r.clock, r.tracer, r.ctxTracer, r.logger, r.seed = g, opts.Clock, opts.Tracer, contextTracerOf(opts.Tracer), opts.Logger, opts.Seed
 	r.scenarioName, r.noBreakers, r.maxSteps = opts.Scenario, opts.DisableBreakers, g.maxSteps
-	if !r.rngReady {
-		r.execRNG.init()
-		r.visitRNG.init()
-		r.jitter.init()
-		r.rngReady = true
-	}
 	if r.clock == nil {
 		r.clock = RealClock{}
 	}
@@ -278,13 +271,11 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	if opts.child != nil {
 		r.prefix = opts.child.prefix
 	}
-	var envVals map[string]any
 	if opts.child != nil {
-		envVals = opts.child.env
-	} else if envVals, err = envValues(g.spec, opts.Env); err != nil {
+		r.envVals = opts.child.env
+	} else if r.envVals, err = envValues(g.spec, opts.Env); err != nil {
 		return nil, err
 	}
-	r.envVals = envVals
 	if opts.child != nil {
 		// A child's result never leaves its parent's runChild, which copies what it
 		// needs: it lives in the run struct, its path in the struct's own buffer.
@@ -293,7 +284,6 @@ func (g *Graph) newRun(opts RunOptions) (*run, error) {
 	} else {
 		r.res = &Result{Workflow: g.spec.Name, Scenario: opts.Scenario, Seed: opts.Seed, Shared: r.shared}
 	}
-	r.visit.r = r
 	r.att = Attempt{r: r, rng: &r.execRNG, clock: r.clock}
 	return r, nil
 }

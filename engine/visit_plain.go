@@ -73,40 +73,39 @@ func (r *run) visitPlain(ctx context.Context, n *node, v *Visit) (*nodeAction, a
 	// hang are set only on attempts of timed nodes.
 	a.n, a.visit, a.number, a.params = n, v.number, 1, nil
 	out, action, phase, err := r.plainPhases(ctx, n, v, a)
-	attempts := 1
 	switch {
 	case err == nil:
-	case phase == "rejected":
+	case err == n.rejected: // the breaker refused the call, as in visitNode
 		return nil, nil, 1, n.rejection
-	case phase == "prep":
-		return nil, nil, 0, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Err: err}
-	case phase == "exec":
-		return nil, nil, 1, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Attempts: 1, Err: err}
+	case phase == phasePrep:
+		return nil, nil, 0, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase.String(), Err: err}
+	case phase == phaseExec:
+		return nil, nil, 1, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase.String(), Attempts: 1, Err: err}
 	default:
-		return nil, out, 1, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase, Attempts: 1, Err: err}
+		return nil, out, 1, &NodeError{Node: n.name, Kind: KindOf(err), Phase: phase.String(), Attempts: 1, Err: err}
 	}
 	if action == "" {
 		action = "default"
 	}
 	act := n.action(action)
 	if act == nil {
-		return nil, out, attempts, &NodeError{Node: n.name, Kind: Internal, Phase: "post", Attempts: attempts,
+		return nil, out, 1, &NodeError{Node: n.name, Kind: Internal, Phase: "post", Attempts: 1,
 			Err: Errorf(Internal, "type %s returned action %q, which it does not declare", n.typ.Name, action)}
 	}
-	return act, out, attempts, nil
+	return act, out, 1, nil
 }
 
-// plainPhases calls prep, exec and post under one panic guard; phase names the phase
-// that failed or panicked ("rejected" when the breaker refused the call). The phases are
-// those of visitNode, in r.phase as there for a goroutine that node code ends; exec's
-// outcome, a panic included, is recorded with the node's breaker as attempt does.
-func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (out any, action, phase string, err error) {
+// plainPhases calls prep, exec and post under one panic guard; phase is the phase that
+// failed or panicked (a refusal of the breaker is n.rejected, before exec). The phases
+// are those of visitNode, in r.phase as there for a goroutine that node code ends;
+// exec's outcome, a panic included, is recorded with the node's breaker as attempt does.
+func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (out any, action string, phase visitPhase, err error) {
 	var b *policy.Breaker
 	var ticket policy.Ticket
 	defer func() {
 		if p := recover(); p != nil {
-			phase, err = r.phase.String(), WithKind(Internal, &panicError{value: p})
-			if phase == "exec" {
+			phase, err = r.phase, WithKind(Internal, &panicError{value: p})
+			if phase == phaseExec {
 				out = nil
 				if b != nil {
 					r.breakerChanged(n, v, 1, r.breakerRecord(b, ticket, n.breakerOutcome(err)))
@@ -117,13 +116,13 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 	r.phase = phasePrep
 	in, err := n.impl.Prep(v)
 	if err != nil {
-		return nil, "", "prep", containError(err)
+		return nil, "", phasePrep, containError(err)
 	}
 	if n.breaker != nil && !r.noBreakers {
 		t, ok, tr := n.breaker.Allow(r.clock.Now())
 		r.breakerChanged(n, v, 1, tr)
 		if !ok {
-			return nil, "", "rejected", n.rejected
+			return nil, "", phasePrep, n.rejected
 		}
 		r.ticket, ticket = t, t
 		b = n.breaker
@@ -140,11 +139,11 @@ func (r *run) plainPhases(ctx context.Context, n *node, v *Visit, a *Attempt) (o
 		b = nil // recorded: a panic in post is not exec's
 	}
 	if err != nil {
-		return nil, "", "exec", err
+		return nil, "", phaseExec, err
 	}
 	r.phase = phasePost
 	if action, err = n.impl.Post(v, in, out); err != nil {
-		return out, "", "post", containError(err)
+		return out, "", phasePost, containError(err)
 	}
-	return out, action, "", nil
+	return out, action, phaseNone, nil
 }
