@@ -135,9 +135,10 @@ func errString(err error) string {
 // handed to another run, which goes on undisturbed when the hung exec returns.
 func TestHungRunIsNotReused(t *testing.T) {
 	release := make(chan struct{})
+	hung := make(chan *run, 1) // the hung run's struct, as its prep saw it
 	reg := testRegistry(t)
 	if err := reg.Register(NodeType{Name: "stuck", Actions: []string{"success"}, New: func(NodeSpec) (Node, error) {
-		return stuckNode{release}, nil
+		return stuckNode{release, hung}, nil
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +159,12 @@ nodes:
 	}
 	if res.Status != StatusDegraded && res.Status != StatusSuccess || len(res.Path) != 2 {
 		t.Fatalf("hung run: %s", pathString(res))
+	}
+	hungRun := <-hung
+	for r, _ := runPool.Get().(*run); r != nil; r, _ = runPool.Get().(*run) {
+		if r == hungRun {
+			t.Fatal("the run given up to a hung exec was handed to the pool")
+		}
 	}
 	other := mustLoad(t, `
 version: 1
@@ -182,10 +189,20 @@ nodes:
 	}
 }
 
-// stuckNode's exec ignores its context and returns only when release is closed.
-type stuckNode struct{ release chan struct{} }
+// stuckNode's exec ignores its context and returns only when release is closed; its
+// prep reports the run struct it visits on seen.
+type stuckNode struct {
+	release chan struct{}
+	seen    chan *run
+}
 
-func (stuckNode) Prep(*Visit) (any, error) { return nil, nil }
+func (s stuckNode) Prep(v *Visit) (any, error) {
+	select {
+	case s.seen <- v.r:
+	default:
+	}
+	return nil, nil
+}
 func (s stuckNode) Exec(context.Context, *Attempt, any) (any, error) {
 	<-s.release
 	return nil, nil
